@@ -1,0 +1,102 @@
+import Foundation
+import RDSClient
+
+/// Exponential backoff with full jitter (design.md "Error classification").
+public struct RetryPolicy: Sendable, Hashable {
+    /// Attempts in all, the first one included.
+    public var attempts: Int
+    public var initial: Duration
+    public var max: Duration
+
+    public init(attempts: Int = 8, initial: Duration = .seconds(10), max: Duration = .seconds(600)) {
+        self.attempts = Swift.max(1, attempts)
+        self.initial = initial
+        self.max = max
+    }
+
+    /// The ceiling of the wait after failed attempt `attempt` (1-based): `initial · 2^(attempt-1)`, capped at `max`.
+    public func ceiling(afterAttempt attempt: Int) -> Duration {
+        var ceiling = initial
+        for _ in 1..<Swift.max(1, attempt) {
+            if ceiling >= max / 2 { return max }
+            ceiling *= 2
+        }
+        return Swift.min(ceiling, max)
+    }
+}
+
+/// Retries were spent, or the deadline came first: the last error explains why.
+public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
+    public var lastError: RDSError
+    public var attempts: Int
+    /// True when the deadline (the slot's start window) stopped the retries before `attempts` ran out.
+    public var stoppedByDeadline: Bool
+
+    public var description: String {
+        let why = stoppedByDeadline ? "the start window closed" : "no attempts left"
+        return "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s") (\(why)); last error: \(lastError)"
+    }
+}
+
+/// Runs an operation under a `RetryPolicy`, with an injected clock, sleep and randomness.
+public struct Retrier: Sendable {
+    public var policy: RetryPolicy
+    public var now: @Sendable () -> Date
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// A uniform draw from `0...1`; injected so tests are exact.
+    public var random: @Sendable () -> Double
+
+    public init(
+        policy: RetryPolicy,
+        now: @escaping @Sendable () -> Date = { Date() },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.policy = policy
+        self.now = now
+        self.sleep = sleep
+        self.random = random
+    }
+
+    /// The wait before the next attempt: full jitter under the ceiling, at least `Retry-After`.
+    public func delay(afterAttempt attempt: Int, error: RDSError) -> Duration {
+        let ceiling = policy.ceiling(afterAttempt: attempt)
+        let jittered = ceiling * Swift.min(1, Swift.max(0, random()))
+        if let retryAfter = error.retryAfter { return Swift.max(jittered, retryAfter) }
+        return jittered
+    }
+
+    /// Runs `body` (given the 1-based attempt number) until it succeeds, fails with an error that
+    /// is not retryable (thrown as is), or retries run out (`RetriesExhausted`). Never sleeps past `deadline`.
+    public func run<T>(
+        deadline: Date? = nil,
+        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in },
+        _ body: (_ attempt: Int) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body(attempt)
+            } catch let error as RDSError where error.errorClass.isRetryable {
+                if attempt >= policy.attempts {
+                    throw RetriesExhausted(lastError: error, attempts: attempt, stoppedByDeadline: false)
+                }
+                let wait = delay(afterAttempt: attempt, error: error)
+                if let deadline, now().addingTimeInterval(wait.timeInterval) > deadline {
+                    throw RetriesExhausted(lastError: error, attempts: attempt, stoppedByDeadline: true)
+                }
+                onRetry(error, attempt, wait)
+                try await sleep(wait)
+                attempt += 1
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// Seconds as a `TimeInterval`.
+    public var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import RDSClient
+
+/// Creates one backup under a name, never two: a create whose fate is unknown (timeout, reset,
+/// unreadable answer) is resolved by listing the instance's backups for that name before any
+/// second create (design.md "Slots, names and idempotency").
+public struct BackupCreator: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// This call created it.
+        case created(Backup)
+        /// An earlier attempt whose answer was lost had created it; found by name and adopted.
+        case adopted(Backup)
+
+        public var backup: Backup {
+            switch self {
+            case .created(let backup), .adopted(let backup): backup
+            }
+        }
+    }
+
+    public var client: RDSAPIClient
+    public var retrier: Retrier
+    public var logger: Logger
+
+    public init(client: RDSAPIClient, retrier: Retrier, logger: Logger) {
+        self.client = client
+        self.retrier = retrier
+        self.logger = logger
+    }
+
+    /// Creates the backup, retrying what is transient until `deadline`.
+    ///
+    /// `listWindow` narrows the name look-up (begin_time filter); nil lists all manual backups.
+    /// Throws the `RDSError` of a permanent failure (including `.alreadyExists` when the name was
+    /// taken before this call began), or `RetriesExhausted`.
+    public func create(
+        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>? = nil, deadline: Date? = nil,
+        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in }
+    ) async throws -> Outcome {
+        var unresolved = false
+        return try await retrier.run(deadline: deadline, onRetry: onRetry) { attempt in
+            if unresolved {
+                if let found = try await findByName(request.name, instanceID: request.instanceID, window: listWindow) {
+                    logger.info(
+                        "adopted the backup an earlier attempt created",
+                        metadata: ["RDS_BACKUP_ID": "\(found.id)", "RDS_BACKUP_NAME": "\(request.name)", "RDS_ATTEMPT": "\(attempt)"])
+                    return .adopted(found)
+                }
+                unresolved = false
+            }
+            do {
+                return .created(try await client.createBackup(request))
+            } catch let error as RDSError {
+                if error.mayHaveTakenEffect { unresolved = true }
+                if error.errorClass == .alreadyExists, attempt > 1,
+                    let found = try await findByName(request.name, instanceID: request.instanceID, window: listWindow)
+                {
+                    // The name is taken by a backup that appeared during our own attempts: ours.
+                    return .adopted(found)
+                }
+                throw error
+            }
+        }
+    }
+
+    /// The instance's manual backup with exactly this name, if any (not one being deleted).
+    public func findByName(_ name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> Backup? {
+        let backups = try await client.listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
+        return backups.first { $0.name == name.value && $0.status != .deleting }
+    }
+}

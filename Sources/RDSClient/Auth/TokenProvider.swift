@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+
+/// A project-scoped IAM token and what came with it.
+public struct IAMToken: Sendable {
+    public var value: Secret
+    public var expiresAt: Date
+    public var issuedAt: Date?
+    public var projectID: String
+    public var catalog: [CatalogEntry]
+}
+
+/// Obtains IAM tokens by password (otc-rds-api.md §7.1), caches them until shortly before
+/// `expires_at`, and lets concurrent callers share one refresh.
+public actor TokenProvider {
+    let authURL: EndpointURL
+    let credentials: PasswordCredentials
+    let projectID: String?
+    let projectName: String?
+    let transport: HTTPTransport
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    private var cached: IAMToken?
+    private var refresh: Task<IAMToken, any Error>?
+
+    public init(
+        authURL: EndpointURL, credentials: PasswordCredentials, projectID: String?, projectName: String?,
+        transport: HTTPTransport, now: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.authURL = authURL
+        self.credentials = credentials
+        self.projectID = projectID
+        self.projectName = projectName
+        self.transport = transport
+        self.now = now
+        self.logger = logger
+    }
+
+    /// A valid token: the cached one, or a fresh one (one request, however many callers wait).
+    public func token() async throws -> IAMToken {
+        if let cached, !needsRefresh(cached) { return cached }
+        if let refresh { return try await refresh.value }
+        let task = Task { try await self.requestToken() }
+        refresh = task
+        defer { refresh = nil }
+        let token = try await task.value
+        cached = token
+        return token
+    }
+
+    /// Drops `token` if it is still the cached one, so the next call re-authenticates.
+    public func invalidate(_ token: IAMToken) {
+        if cached?.value == token.value { cached = nil }
+    }
+
+    /// Refresh when less than five minutes, or less than half the lifetime, remain.
+    func needsRefresh(_ token: IAMToken) -> Bool {
+        let lifetime = token.issuedAt.map { token.expiresAt.timeIntervalSince($0) } ?? 86_400
+        let margin = min(300, max(lifetime / 2, 0))
+        return now().addingTimeInterval(margin) >= token.expiresAt
+    }
+
+    private func requestToken() async throws -> IAMToken {
+        let operation = "authenticate with IAM"
+        var user: [String: Any] = ["name": credentials.username, "password": credentials.password.reveal()]
+        if let domainID = credentials.userDomainID {
+            user["domain"] = ["id": domainID]
+        } else if let domainName = credentials.userDomainName {
+            user["domain"] = ["name": domainName]
+        }
+        let project: [String: Any] = projectID.map { ["id": $0] } ?? ["name": projectName ?? ""]
+        let object: [String: Any] = [
+            "auth": [
+                "identity": ["methods": ["password"], "password": ["user": user]],
+                "scope": ["project": project],
+            ]
+        ]
+        let body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        let spec = HTTPRequestSpec(
+            method: .POST, url: authURL.appending(path: "auth/tokens"),
+            headers: [("Content-Type", "application/json;charset=utf8"), ("Accept", "application/json")],
+            body: body)
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(spec)
+        } catch {
+            throw RDSError(
+                operation: operation, errorClass: error.isCertificateProblem ? .permanent : .transient,
+                message: "\(error.message) (\(authURL))")
+        }
+        guard (200..<300).contains(response.status) else {
+            let parsed = APIErrorBody.parse(response.body, status: response.status)
+            var errorClass = ErrorClassifier.classify(status: response.status, code: parsed.code, message: parsed.message)
+            if response.status == 400 || response.status == 403 || response.status == 404 { errorClass = .auth }
+            throw RDSError(
+                operation: operation, errorClass: errorClass, status: response.status, code: parsed.code,
+                message: parsed.message, requestID: parsed.requestID ?? response.headers.first(name: "X-Request-Id"),
+                retryAfter: RetryAfter.parse(response.headers.first(name: "Retry-After"), now: now()))
+        }
+        guard let tokenValue = response.headers.first(name: "X-Subject-Token"), !tokenValue.isEmpty else {
+            throw RDSError(
+                operation: operation, errorClass: .transient, status: response.status,
+                message: "the answer has no X-Subject-Token header")
+        }
+        struct Envelope: Decodable {
+            struct Token: Decodable {
+                struct Project: Decodable { var id: String }
+                var expires_at: String
+                var issued_at: String?
+                var project: Project?
+                var catalog: [CatalogEntry]?
+            }
+            var token: Token
+        }
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: Data(response.body))
+        } catch {
+            throw RDSError(
+                operation: operation, errorClass: .transient, status: response.status,
+                message: "the token answer could not be read: \(DecodingFailure.describe(error))")
+        }
+        guard let expiresAt = APITime.parse(envelope.token.expires_at) else {
+            throw RDSError(
+                operation: operation, errorClass: .transient, status: response.status,
+                message: "the token's expires_at '\(envelope.token.expires_at)' is not a time")
+        }
+        guard let scopedProject = envelope.token.project?.id ?? projectID else {
+            throw RDSError(
+                operation: operation, errorClass: .permanent, status: response.status,
+                message: "the token is not scoped to a project; check the project name")
+        }
+        logger.debug("obtained IAM token", metadata: ["expires_at": "\(envelope.token.expires_at)", "project": "\(scopedProject)"])
+        return IAMToken(
+            value: Secret(tokenValue), expiresAt: expiresAt, issuedAt: envelope.token.issued_at.flatMap(APITime.parse),
+            projectID: scopedProject, catalog: envelope.token.catalog ?? [])
+    }
+}
+
+/// A `Retry-After` header: delay-seconds or an HTTP date.
+public enum RetryAfter {
+    public static func parse(_ value: String?, now: Date) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return .seconds(max(0, min(seconds, 86_400))) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .seconds(max(0, min(date.timeIntervalSince(now), 86_400)))
+    }
+}
+
+/// Short, secret-free descriptions of JSON decoding failures.
+enum DecodingFailure {
+    static func describe(_ error: any Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "not valid JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return joined.isEmpty ? "the top level" : String(joined.drop(while: { $0 == "." }))
+        }
+        switch decodingError {
+        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' at \(path(context))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
+        case .valueNotFound(_, let context): return "null at \(path(context))"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
+        @unknown default: return "not readable"
+        }
+    }
+}

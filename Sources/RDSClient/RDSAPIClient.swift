@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import NIOHTTP1
+
+/// The shared OTC RDS v3 client: the only code that talks to the cloud.
+///
+/// Every call authenticates (IAM token or AK/SK signature), resolves the endpoint, sends over
+/// `HTTPTransport`, and turns any failure into an `RDSError` with its `ErrorClass`. It does not
+/// retry: retry policy belongs to the caller, who knows the deadline. It does re-authenticate
+/// exactly once when a token is refused.
+public final class RDSAPIClient: Sendable {
+    public let profile: CloudProfile
+    let transport: HTTPTransport
+    let authenticator: Authenticator
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// Items per page when listing (the API's maximum).
+    static let pageSize = 100
+    /// A listing that has not ended after this many pages is refused (a server repeating itself).
+    static let maxPages = 10_000
+
+    enum Authenticator: Sendable {
+        case token(TokenProvider)
+        case accessKey(AccessKeyCredentials, projectID: String)
+    }
+
+    /// Builds a client; validates URLs and credentials shape, sends nothing.
+    public init(
+        profile: CloudProfile, transport: HTTPTransport, logger: Logger = Logger(label: "rds-backupd.client"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(ClientConfigurationError) {
+        self.profile = profile
+        self.transport = transport
+        self.logger = logger
+        self.now = now
+        if let endpoint = profile.endpoint { _ = try EndpointURL(endpoint, purpose: "endpoint") }
+        switch profile.credentials {
+        case .password(let password):
+            let authText: String
+            if let configured = profile.authURL {
+                authText = configured
+            } else if let entry = RegionTable.entries[profile.region] {
+                authText = entry.iam
+            } else {
+                throw RegionTable.unknownRegion(profile.region, what: "auth_url (OS_AUTH_URL)")
+            }
+            var authURL = try EndpointURL(authText, purpose: "auth_url")
+            if !authURL.path.hasSuffix("/v3") { authURL = try EndpointURL(authURL.appending(path: "v3"), purpose: "auth_url") }
+            authenticator = .token(
+                TokenProvider(
+                    authURL: authURL, credentials: password, projectID: profile.projectID,
+                    projectName: profile.projectName, transport: transport, now: now, logger: logger))
+        case .accessKey(let keys):
+            guard let projectID = profile.projectID else {
+                throw ClientConfigurationError("access-key signing needs the project id")
+            }
+            if profile.endpoint == nil && RegionTable.entries[profile.region] == nil {
+                throw RegionTable.unknownRegion(profile.region, what: "endpoint")
+            }
+            authenticator = .accessKey(keys, projectID: projectID)
+        }
+    }
+
+    // MARK: - Operations
+
+    /// `POST /v3/{project_id}/backups`: starts a manual backup; the answer is normally `BUILDING`.
+    public func createBackup(_ request: CreateBackupRequest) async throws -> Backup {
+        let operation = "create backup \(request.name) of instance \(request.instanceID)"
+        let response = try await send(operation: operation, method: .POST, path: "backups", query: [], body: request.jsonBody())
+        struct Envelope: Decodable { var backup: Backup }
+        do {
+            return try JSONDecoder().decode(Envelope.self, from: Data(response.body)).backup
+        } catch {
+            // The backup may well exist: the caller must resolve this by listing, never by re-creating.
+            throw RDSError(
+                operation: operation, errorClass: .transient, status: response.status,
+                message: "the answer could not be read (\(DecodingFailure.describe(error))); the backup may have been created",
+                requestID: response.headers.first(name: "X-Request-Id"), mayHaveTakenEffect: true)
+        }
+    }
+
+    /// `GET /v3/{project_id}/backups`, every page. A `backupID` the API no longer knows yields `[]`.
+    public func listBackups(_ query: BackupQuery) async throws -> [Backup] {
+        struct Page: Decodable { var backups: [Backup]; var total_count: Int? }
+        let operation = "list backups of instance \(query.instanceID)"
+        do {
+            return try await listAll(operation: operation, path: "backups") { offset, limit in
+                query.queryItems(offset: offset, limit: limit)
+            } decode: { (page: Page) in (page.backups, page.total_count) }
+        } catch let error as RDSError where query.backupID != nil && error.isBackupNotFound {
+            return []
+        }
+    }
+
+    /// One backup by id, nil when it is gone (an empty list or "backup does not exist", §2).
+    public func backup(id: String, instanceID: String) async throws -> Backup? {
+        try await listBackups(BackupQuery(instanceID: instanceID, backupID: id)).first { $0.id == id }
+    }
+
+    /// `DELETE /v3/{project_id}/backups/{id}`. Returns false when the backup was already gone.
+    @discardableResult
+    public func deleteBackup(id: String) async throws -> Bool {
+        let operation = "delete backup \(id)"
+        do {
+            _ = try await send(
+                operation: operation, method: .DELETE, path: "backups/\(SDKSigner.percentEncode(id))", query: [], body: [])
+            return true
+        } catch let error as RDSError where error.isBackupNotFound || error.status == 404 {
+            return false
+        }
+    }
+
+    /// `GET /v3/{project_id}/instances`, every page.
+    public func listInstances(_ query: InstanceQuery = .init()) async throws -> [Instance] {
+        struct Page: Decodable { var instances: [Instance]; var total_count: Int? }
+        return try await listAll(operation: "list instances", path: "instances") { offset, limit in
+            query.queryItems(offset: offset, limit: limit)
+        } decode: { (page: Page) in (page.instances, page.total_count) }
+    }
+
+    /// One instance by id, nil when the project has none with that id.
+    public func instance(id: String) async throws -> Instance? {
+        do {
+            return try await listInstances(InstanceQuery(id: id)).first { $0.id == id }
+        } catch let error as RDSError where error.isInstanceNotFound {
+            return nil
+        }
+    }
+
+    /// Where calls go, as resolved now (authenticates when the endpoint comes from the catalog).
+    public func serviceRoot() async throws -> ServiceRoot {
+        switch authenticator {
+        case .accessKey(_, let projectID):
+            return try resolveRoot(projectID: projectID, catalog: [])
+        case .token(let provider):
+            let token = try await provider.token()
+            return try resolveRoot(projectID: token.projectID, catalog: token.catalog)
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private func listAll<Page: Decodable, Item>(
+        operation: String, path: String, items: (Int, Int) -> [(name: String, value: String)],
+        decode: (Page) -> ([Item], Int?)
+    ) async throws -> [Item] {
+        var all: [Item] = []
+        var offset = 0
+        for _ in 0..<Self.maxPages {
+            let response = try await send(
+                operation: operation, method: .GET, path: path, query: items(offset, Self.pageSize), body: [])
+            let page: Page
+            do {
+                page = try JSONDecoder().decode(Page.self, from: Data(response.body))
+            } catch {
+                throw RDSError(
+                    operation: operation, errorClass: .transient, status: response.status,
+                    message: "the answer could not be read (\(DecodingFailure.describe(error)))",
+                    requestID: response.headers.first(name: "X-Request-Id"))
+            }
+            let (pageItems, total) = decode(page)
+            all.append(contentsOf: pageItems)
+            offset += pageItems.count
+            if pageItems.count < Self.pageSize { return all }
+            if let total, offset >= total { return all }
+        }
+        throw RDSError(
+            operation: operation, errorClass: .transient,
+            message: "the listing did not end after \(Self.maxPages) pages")
+    }
+
+    /// Sends one call; re-authenticates once if the token is refused; maps failures to `RDSError`.
+    func send(
+        operation: String, method: HTTPMethod, path: String, query: [(name: String, value: String)], body: [UInt8]
+    ) async throws -> HTTPResponseData {
+        switch authenticator {
+        case .accessKey(let keys, let projectID):
+            let root = try resolveRoot(projectID: projectID, catalog: [])
+            return try await exchange(
+                operation: operation, method: method, root: root, path: path, query: query, body: body
+            ) { headers, fullPath in
+                headers.append(("X-Project-Id", projectID))
+                if let token = keys.securityToken { headers.append(("X-Security-Token", token.reveal())) }
+                let signer = SDKSigner(accessKey: keys.accessKey, secretKey: keys.secretKey)
+                headers += signer.sign(method: method.rawValue, path: fullPath, query: query, headers: headers, body: body, date: self.now())
+            }
+        case .token(let provider):
+            var retriedAuthentication = false
+            while true {
+                let token = try await provider.token()
+                let root = try resolveRoot(projectID: token.projectID, catalog: token.catalog)
+                do {
+                    return try await exchange(
+                        operation: operation, method: method, root: root, path: path, query: query, body: body
+                    ) { headers, _ in
+                        headers.append(("X-Auth-Token", token.value.reveal()))
+                    }
+                } catch let error as RDSError where error.errorClass == .auth && !retriedAuthentication {
+                    retriedAuthentication = true
+                    logger.info("token refused, authenticating again", metadata: ["RDS_ERROR_CODE": "\(error.code ?? "-")"])
+                    await provider.invalidate(token)
+                }
+            }
+        }
+    }
+
+    private func exchange(
+        operation: String, method: HTTPMethod, root: ServiceRoot, path: String, query: [(name: String, value: String)],
+        body: [UInt8], authorize: (inout [(name: String, value: String)], String) -> Void
+    ) async throws -> HTTPResponseData {
+        let fullPath = root.base.path + "/" + path
+        var url = root.base.appending(path: path)
+        if !query.isEmpty { url += "?" + SDKSigner.canonicalQuery(query) }
+        var headers: [(name: String, value: String)] = [
+            ("Host", root.base.authority),
+            ("Content-Type", "application/json"),
+            ("X-Language", "en-us"),
+        ]
+        authorize(&headers, fullPath)
+        let started = ContinuousClock.now
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(HTTPRequestSpec(method: method, url: url, headers: headers, body: body))
+        } catch {
+            logger.debug("request failed", metadata: ["method": "\(method.rawValue)", "path": "\(fullPath)", "error": "\(error.message)"])
+            throw RDSError(
+                operation: operation, errorClass: error.isCertificateProblem ? .permanent : .transient,
+                message: error.message, mayHaveTakenEffect: error.mayHaveReachedServer && method != .GET)
+        }
+        let requestID = response.headers.first(name: "X-Request-Id")
+        logger.debug(
+            "request answered",
+            metadata: [
+                "method": "\(method.rawValue)", "path": "\(fullPath)", "status": "\(response.status)",
+                "RDS_REQUEST_ID": "\(requestID ?? "-")", "elapsed": "\(ContinuousClock.now - started)",
+            ])
+        guard (200..<300).contains(response.status) else {
+            let parsed = APIErrorBody.parse(response.body, status: response.status)
+            let errorClass = ErrorClassifier.classify(status: response.status, code: parsed.code, message: parsed.message)
+            throw RDSError(
+                operation: operation, errorClass: errorClass, status: response.status, code: parsed.code,
+                message: parsed.message, requestID: parsed.requestID ?? requestID,
+                retryAfter: RetryAfter.parse(response.headers.first(name: "Retry-After"), now: now()))
+        }
+        return response
+    }
+
+    private func resolveRoot(projectID: String, catalog: [CatalogEntry]) throws(ClientConfigurationError) -> ServiceRoot {
+        if let endpoint = profile.endpoint {
+            return try ServiceRoot(rdsURL: endpoint, projectID: projectID, purpose: "endpoint")
+        }
+        if let fromCatalog = CatalogEntry.rdsURL(in: catalog, region: profile.region) {
+            return try ServiceRoot(rdsURL: fromCatalog, projectID: projectID, purpose: "catalog rdsv3 endpoint")
+        }
+        guard let entry = RegionTable.entries[profile.region] else {
+            throw RegionTable.unknownRegion(profile.region, what: "endpoint")
+        }
+        return try ServiceRoot(rdsURL: entry.rds, projectID: projectID, purpose: "endpoint")
+    }
+}

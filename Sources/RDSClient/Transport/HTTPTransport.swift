@@ -1,0 +1,217 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One HTTP exchange as the client builds it: everything that is signed and sent.
+public struct HTTPRequestSpec: Sendable {
+    public var method: HTTPMethod
+    /// Full URL, query already canonically encoded.
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(method: HTTPMethod, url: String, headers: [(name: String, value: String)], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An HTTP answer, body collected (bounded).
+public struct HTTPResponseData: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Why no HTTP answer arrived.
+public struct TransportFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// False only when the request certainly never left (connect failed, refused, TLS handshake).
+    public var mayHaveReachedServer: Bool
+    /// The TLS peer was not trusted: a configuration problem, not worth retrying.
+    public var isCertificateProblem: Bool
+    public var description: String { message }
+}
+
+/// The HTTP layer: AsyncHTTPClient with TLS verification always on, timeouts, proxies from the
+/// environment, no redirects (a redirect would carry the token elsewhere), bounded bodies.
+public final class HTTPTransport: Sendable {
+    public struct Configuration: Sendable {
+        public var connectTimeout: Duration = .seconds(10)
+        /// Whole request, from send to last body byte.
+        public var requestTimeout: Duration = .seconds(60)
+        /// PEM file with extra CA certificates, trusted besides the system's.
+        public var caBundlePath: String?
+        public var userAgent: String = "rds-backupd/\(RDSClientVersion.current)"
+        /// Larger bodies are refused (a list page of 100 backups is a few tens of kB).
+        public var maxResponseBytes: Int = 8 * 1024 * 1024
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let direct: HTTPClient
+    private let proxied: HTTPClient?
+    private let proxyRules: ProxyRules
+
+    public init(
+        configuration: Configuration = .init(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ClientConfigurationError) {
+        self.configuration = configuration
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let path = configuration.caBundlePath {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ClientConfigurationError("CA bundle \(path) cannot be read")
+            }
+            tls.additionalTrustRoots = [.file(path)]
+        }
+        let timeout = HTTPClient.Configuration.Timeout(
+            connect: .nanoseconds(Int64(configuration.connectTimeout.nanosecondsClamped)),
+            read: .nanoseconds(Int64(configuration.requestTimeout.nanosecondsClamped)))
+        func makeClient(proxy: HTTPClient.Configuration.Proxy?) -> HTTPClient {
+            var config = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: timeout, proxy: proxy)
+            config.decompression = .disabled
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        }
+        self.proxyRules = try ProxyRules(environment: environment)
+        self.direct = makeClient(proxy: nil)
+        self.proxied = proxyRules.proxy.map { makeClient(proxy: .server(host: $0.host, port: $0.port)) }
+    }
+
+    /// Sends one request and collects the answer.
+    public func send(_ spec: HTTPRequestSpec) async throws(TransportFailure) -> HTTPResponseData {
+        var request = HTTPClientRequest(url: spec.url)
+        request.method = spec.method
+        for (name, value) in spec.headers { request.headers.add(name: name, value: value) }
+        request.headers.replaceOrAdd(name: "User-Agent", value: configuration.userAgent)
+        if !spec.body.isEmpty || spec.method == .POST || spec.method == .PUT {
+            request.body = .bytes(ByteBuffer(bytes: spec.body))
+        }
+        let host = URLComponents(string: spec.url)?.host ?? ""
+        let client = (proxied != nil && proxyRules.useProxy(forHost: host)) ? proxied! : direct
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.requestTimeout.nanosecondsClamped))
+        do {
+            let response = try await client.execute(request, deadline: deadline)
+            var body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            } catch is NIOTooManyBytesError {
+                throw TransportFailure(
+                    message: "the answer's body is larger than \(configuration.maxResponseBytes) bytes",
+                    mayHaveReachedServer: true, isCertificateProblem: false)
+            }
+            return HTTPResponseData(
+                status: Int(response.status.code), headers: response.headers,
+                body: body.readBytes(length: body.readableBytes) ?? [])
+        } catch let failure as TransportFailure {
+            throw failure
+        } catch {
+            throw Self.describe(error)
+        }
+    }
+
+    /// Closes the connection pools. Call once, when done.
+    public func shutdown() async throws {
+        try await direct.shutdown()
+        try await proxied?.shutdown()
+    }
+
+    static func describe(_ error: any Error) -> TransportFailure {
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .connectTimeout, .getConnectionFromPoolTimeout, .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
+                return TransportFailure(
+                    message: "could not connect (\(clientError))", mayHaveReachedServer: false, isCertificateProblem: false)
+            case .tlsHandshakeTimeout:
+                return TransportFailure(message: "TLS handshake timed out", mayHaveReachedServer: false, isCertificateProblem: false)
+            case .deadlineExceeded, .readTimeout:
+                return TransportFailure(
+                    message: "no answer within the request timeout", mayHaveReachedServer: true, isCertificateProblem: false)
+            case .remoteConnectionClosed:
+                return TransportFailure(
+                    message: "the server closed the connection before answering", mayHaveReachedServer: true,
+                    isCertificateProblem: false)
+            default:
+                return TransportFailure(message: "HTTP error: \(clientError)", mayHaveReachedServer: true, isCertificateProblem: false)
+            }
+        }
+        if let sslError = error as? NIOSSLError {
+            return TransportFailure(
+                message: "TLS failed (\(sslError)); if the endpoint uses a private CA, give it with ca_bundle / --ca-bundle",
+                mayHaveReachedServer: false, isCertificateProblem: true)
+        }
+        let text = String(describing: error)
+        if text.contains("NIOSSL") || text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("handshakeFailed") {
+            return TransportFailure(
+                message: "TLS certificate not trusted (\(text)); if the endpoint uses a private CA, give it with ca_bundle / --ca-bundle",
+                mayHaveReachedServer: false, isCertificateProblem: true)
+        }
+        let lowered = text.lowercased()
+        if lowered.contains("connection refused") || lowered.contains("connectionrefused")
+            || lowered.contains("nioconnectionerror") || lowered.contains("connect(descriptor") || lowered.contains("econnrefused")
+            || lowered.contains("no such host") || lowered.contains("unknown host") || lowered.contains("resolution")
+        {
+            return TransportFailure(message: "could not connect: \(text)", mayHaveReachedServer: false, isCertificateProblem: false)
+        }
+        return TransportFailure(message: "connection failed: \(text)", mayHaveReachedServer: true, isCertificateProblem: false)
+    }
+}
+
+/// `HTTPS_PROXY` / `NO_PROXY` as curl reads them; loopback is never proxied.
+struct ProxyRules: Sendable {
+    var proxy: (host: String, port: Int)?
+    var noProxy: [String]
+
+    init(environment: [String: String]) throws(ClientConfigurationError) {
+        let raw = environment["HTTPS_PROXY"] ?? environment["https_proxy"] ?? environment["HTTP_PROXY"] ?? environment["http_proxy"]
+        if let raw, !raw.isEmpty {
+            let withScheme = raw.contains("://") ? raw : "http://" + raw
+            guard let components = URLComponents(string: withScheme), let host = components.host else {
+                throw ClientConfigurationError("HTTPS_PROXY '\(raw)' is not a proxy URL (http://host:port)")
+            }
+            proxy = (host, components.port ?? 80)
+        } else {
+            proxy = nil
+        }
+        let list = environment["NO_PROXY"] ?? environment["no_proxy"] ?? ""
+        noProxy = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    func useProxy(forHost host: String) -> Bool {
+        guard proxy != nil, !EndpointURL.isLoopback(host) else { return false }
+        let lowered = host.lowercased()
+        for entry in noProxy {
+            if entry == "*" { return false }
+            let suffix = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
+            if lowered == suffix || lowered.hasSuffix("." + suffix) { return false }
+        }
+        return true
+    }
+}
+
+extension Duration {
+    /// Nanoseconds, clamped to Int64's range.
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        if seconds > Int64.max / 1_000_000_000 - 1 { return Int64.max }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The version reported in `User-Agent` and `--version`.
+public enum RDSClientVersion {
+    public static let current = "0.1.0"
+}
