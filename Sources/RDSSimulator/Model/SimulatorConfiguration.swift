@@ -1,0 +1,82 @@
+import Foundation
+import RDSClient
+
+/// Everything that shapes one simulated project; every field has a documented default.
+public struct SimulatorConfiguration: Sendable {
+    /// An IAM user that may get a token by password.
+    public struct User: Sendable {
+        public var name: String
+        public var password: Secret
+        public init(name: String, password: Secret) {
+            self.name = name
+            self.password = password
+        }
+    }
+
+    /// An access key pair; `securityToken` set means a temporary key that needs `X-Security-Token`.
+    public struct AccessKey: Sendable {
+        public var accessKey: String
+        public var secretKey: Secret
+        public var securityToken: Secret?
+        public init(accessKey: String, secretKey: Secret, securityToken: Secret? = nil) {
+            self.accessKey = accessKey
+            self.secretKey = secretKey
+            self.securityToken = securityToken
+        }
+    }
+
+    /// Scope of the "backup name must be unique" rule (the docs do not say; otc-rds-api.md §10.1).
+    public enum NameUniqueness: Sendable {
+        case perInstance
+        case perProject
+    }
+
+    /// The project id in every RDS path and in the token scope.
+    public var projectID = "0483b6b16e954cb88930a360d2c4e663"
+    /// The project name (OTC project names look like the region).
+    public var projectName = "eu-de"
+    /// Region reported in the catalog and on instances.
+    public var region = "eu-de"
+    /// The account (domain) name users authenticate in.
+    public var domainName = "OTC00000000001000000001"
+    public var domainID = "a3f1c9e2b7d84e60b1c2d3e4f5a6b7c8"
+    /// Users that may get a token; default `backup-operator` / `simulator-password`.
+    public var users: [User] = [User(name: "backup-operator", password: Secret("simulator-password"))]
+    /// Access keys for AK/SK signing; default `SIMULATORAK000000000` / `simulator-secret-key-0000000000000000000`.
+    public var accessKeys: [AccessKey] = [
+        AccessKey(accessKey: "SIMULATORAK000000000", secretKey: Secret("simulator-secret-key-0000000000000000000"))
+    ]
+    /// Token lifetime on the simulator clock (the real one is 24 h).
+    public var tokenLifetime: TimeInterval = 24 * 3600
+    /// How long a backup stays BUILDING on the simulator clock.
+    public var backupDuration: TimeInterval = 60
+    /// How long a deleted backup stays DELETING before it is gone.
+    public var deleteDuration: TimeInterval = 10
+    /// Scope of backup name uniqueness; per project by default (the stricter guess).
+    public var nameUniqueness: NameUniqueness = .perProject
+    /// Maximum number of manual backups in the project (not deleted); nil = unlimited.
+    public var manualBackupQuota: Int?
+    /// Accepted distance between `X-Sdk-Date` and the simulator clock (APIG: 15 min).
+    public var maxClockSkew: TimeInterval = 15 * 60
+    /// Instances that exist from the start.
+    public var instances: [SimulatedInstance] = []
+    /// UTC offset (seconds) of the RDS time strings in answers: 0 gives `+0000`, 28800 `+0800`.
+    public var responseUTCOffset = 0
+    /// When true an instance with a BUILDING backup reports status `BACKING UP` (as the console shows).
+    public var reportBackingUpStatus = true
+    /// Injected delays are capped at this many seconds, so a test can never hang on one.
+    public var maxInjectedDelay: TimeInterval = 120
+    /// Address and port `run()` binds to (port 0 = ephemeral).
+    public var host = "127.0.0.1"
+    public var port = 0
+
+    /// The defaults: one user, one access key, no instances.
+    public init() {}
+
+    /// The defaults plus `SimulatedInstance.demo`, for `rds-backupd simulator` and `run --simulate`.
+    public static var demo: SimulatorConfiguration {
+        var configuration = SimulatorConfiguration()
+        configuration.instances = SimulatedInstance.demo
+        return configuration
+    }
+}

@@ -1,0 +1,39 @@
+/// Which API operation a request addresses.
+enum RouteMatch: Sendable, Equatable {
+    case token
+    case createBackup(projectID: String)
+    case listBackups(projectID: String)
+    case deleteBackup(projectID: String, backupID: String)
+    case listInstances(projectID: String)
+    /// An unknown path or method: the gateway answers APIG.0101.
+    case unknown
+
+    init(method: String, segments: [String]) {
+        switch (method, segments.count) {
+        case ("POST", 3) where segments == ["v3", "auth", "tokens"]:
+            self = .token
+        case ("POST", 3) where segments[0] == "v3" && segments[2] == "backups":
+            self = .createBackup(projectID: segments[1])
+        case ("GET", 3) where segments[0] == "v3" && segments[2] == "backups":
+            self = .listBackups(projectID: segments[1])
+        case ("DELETE", 4) where segments[0] == "v3" && segments[2] == "backups":
+            self = .deleteBackup(projectID: segments[1], backupID: segments[3])
+        case ("GET", 3) where segments[0] == "v3" && segments[2] == "instances":
+            self = .listInstances(projectID: segments[1])
+        default:
+            self = .unknown
+        }
+    }
+
+    /// The route name faults are injected on.
+    var route: SimulatedRoute? {
+        switch self {
+        case .token: .token
+        case .createBackup: .createBackup
+        case .listBackups: .listBackups
+        case .deleteBackup: .deleteBackup
+        case .listInstances: .listInstances
+        case .unknown: nil
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+
+/// A token the simulator issued. The value itself is the dictionary key; it never reaches a record.
+struct TokenRecord: Sendable {
+    var userName: String
+    /// nil for a domain-scoped or unscoped token, which RDS refuses.
+    var projectID: String?
+    var issuedAt: Date
+    var expiresAt: Date
+    /// Set by the `expireAllTokens` fault: the gateway answers APIG.0307.
+    var revoked = false
+}
+
+/// Everything the simulator remembers.
+struct SimState: Sendable {
+    var configuration: SimulatorConfiguration
+    var instances: [SimulatedInstance]
+    var backups: [BackupRecord] = []
+    var tokens: [String: TokenRecord] = [:]
+    var faults: [SimulatedRoute: [(fault: SimulatedFault, remaining: Int)]] = [:]
+    var requests: [RecordedRequest] = []
+    var tokensIssued = 0
+    var backupsCreated = 0
+
+    mutating func setAuth(_ kind: RecordedRequest.AuthKind, at index: Int) {
+        requests[index].auth = kind
+    }
+
+    /// Takes one use of the first fault queued on this route, else on `any`.
+    mutating func popFault(for route: SimulatedRoute?) -> SimulatedFault? {
+        for key in [route, .any].compactMap({ $0 }) {
+            guard var queue = faults[key], !queue.isEmpty else { continue }
+            let fault = queue[0].fault
+            queue[0].remaining -= 1
+            if queue[0].remaining <= 0 { queue.removeFirst() }
+            faults[key] = queue
+            return fault
+        }
+        return nil
+    }
+
+    func instance(_ id: String) -> SimulatedInstance? { instances.first { $0.id == id } }
+
+    /// The instance has a backup in BUILDING now.
+    func isBackingUp(_ instanceID: String, at now: Date) -> Bool {
+        backups.contains { $0.instanceID == instanceID && $0.status(at: now) == .building }
+    }
+}
+
+/// What the server does with one request, decided when it arrives.
+struct Plan: Sendable {
+    var index: Int
+    var requestID: String
+    var match: RouteMatch
+    var fault: SimulatedFault?
+}
+
+/// The simulator's behaviour, independent of the socket: records, faults and route handling.
+final class SimulatorCore: Sendable {
+    let clock: SimulatorClock
+    let state: Locked<SimState>
+    /// `http://host:port`, known once bound; used for catalog URLs.
+    let baseURL = Locked("http://127.0.0.1:0")
+    let logger: Logger
+
+    init(configuration: SimulatorConfiguration, clock: SimulatorClock, logger: Logger) {
+        self.clock = clock
+        self.logger = logger
+        self.state = Locked(SimState(configuration: configuration, instances: configuration.instances))
+    }
+
+    /// Records the request and picks the fault that applies to it.
+    func begin(_ request: SimRequest) -> Plan {
+        let match = RouteMatch(method: request.method, segments: request.segments)
+        let now = clock.now()
+        return state.withLock { state in
+            let fault = state.popFault(for: match.route)
+            if fault == .expireAllTokens {
+                for key in state.tokens.keys { state.tokens[key]?.revoked = true }
+            }
+            let record = RecordedRequest(
+                requestID: RandomID.hex32(), method: request.method, path: request.path, query: request.query,
+                route: match.route, status: nil, auth: .none, fault: fault, receivedAt: now)
+            state.requests.append(record)
+            return Plan(index: state.requests.count - 1, requestID: record.requestID, match: match, fault: fault)
+        }
+    }
+
+    /// Handles the request for real (auth, validation, state change).
+    func handle(_ request: SimRequest, plan: Plan) -> SimResponse {
+        let now = clock.now()
+        let base = baseURL.withLock { $0 }
+        return state.withLock { state in
+            let exchange = Exchange(request: request, plan: plan, now: now, baseURL: base)
+            switch plan.match {
+            case .token:
+                return TokenRoute.issue(&state, exchange)
+            case .createBackup(let projectID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? BackupRoutes.create(&state, exchange)
+            case .listBackups(let projectID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? BackupRoutes.list(&state, exchange)
+            case .deleteBackup(let projectID, let backupID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? BackupRoutes.delete(&state, exchange, backupID: backupID)
+            case .listInstances(let projectID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? InstanceRoutes.list(&state, exchange)
+            case .unknown:
+                return .gatewayError(
+                    404, "APIG.0101", "The API does not exist or has not been published in the environment",
+                    requestID: plan.requestID)
+            }
+        }
+    }
+
+    /// The answer of a fault that replaces handling (5xx, 429).
+    func faultResponse(_ fault: SimulatedFault, plan: Plan) -> SimResponse? {
+        switch fault {
+        case .serverError(let status) where status == 502:
+            // A load balancer's page, not JSON: clients must not assume every body parses.
+            let html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n"
+            return SimResponse(status: 502, headers: [(name: "Content-Type", value: "text/html")], body: Array(html.utf8))
+        case .serverError(let status):
+            return .rdsError(status, "DBS.108000", "Server failure.")
+        case .throttled(let retryAfter):
+            var response = SimResponse.gatewayError(
+                429, "APIG.0308", "The throttling threshold has been reached: policy user over ratelimit,limit:10,time:1 minute",
+                requestID: plan.requestID)
+            response.headers.append((name: "Retry-After", value: String(retryAfter)))
+            return response
+        default:
+            return nil
+        }
+    }
+
+    /// Stores the status that went out (nil: closed without an answer) and adds the common headers.
+    func finish(_ plan: Plan, response: SimResponse?) -> SimResponse? {
+        let record = state.withLock { state in
+            state.requests[plan.index].status = response?.status
+            return state.requests[plan.index]
+        }
+        logger.debug(
+            "simulator request",
+            metadata: [
+                "method": "\(record.method)", "path": "\(record.path)",
+                "status": "\(response.map { String($0.status) } ?? "closed")", "request_id": "\(plan.requestID)",
+                "fault": "\(plan.fault.map { String(describing: $0) } ?? "none")",
+            ])
+        guard var response else { return nil }
+        response.headers.append((name: "X-Request-Id", value: plan.requestID))
+        return response
+    }
+}
+
+/// One request in the hands of a route.
+struct Exchange {
+    var request: SimRequest
+    var plan: Plan
+    var now: Date
+    var baseURL: String
+}
