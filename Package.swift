@@ -80,10 +80,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Shared by the test targets: a started simulator with a client for it, captured logs.
+        .target(
+            name: "RDSTestSupport",
+            dependencies: [
+                "RDSClient", "RDSSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "RDSClientTests",
             dependencies: [
-                "RDSClient", "RDSSimulator",
+                "RDSClient", "RDSSimulator", "RDSTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -97,15 +105,15 @@ let package = Package(
         ),
         .testTarget(
             name: "BackupSchedulerTests",
-            dependencies: ["BackupScheduler", "RDSClient", "RDSSimulator"]
+            dependencies: ["BackupScheduler", "RDSClient", "RDSSimulator", "RDSTestSupport"]
         ),
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Systemd", "BackupScheduler", "RDSClient", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["rds-backupd", "RDSSimulator", "RDSClient"]
+            dependencies: ["rds-backupd", "RDSSimulator", "RDSClient", "RDSTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
