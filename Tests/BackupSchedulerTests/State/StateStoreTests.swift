@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import BackupScheduler
+
+/// The state database, on real SQLite files in a temporary directory.
+struct StateStoreTests {
+    static let t0 = Date(timeIntervalSince1970: 1_750_000_000)
+
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "rds-backupd-state-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func slot(_ entry: String = "orders", minute: Int, state: SlotState = .pending) -> SlotRecord {
+        var record = SlotRecord(
+            entry: entry, instanceID: "i-\(entry)", slotAt: t0.addingTimeInterval(Double(minute) * 60),
+            runAt: t0.addingTimeInterval(Double(minute) * 60), now: t0)
+        record.state = state
+        return record
+    }
+
+    @Test func theDatabaseIsCreatedMigratedAndInWALMode() throws {
+        let directory = Self.temporaryDirectory()
+        let store = try StateStore(directory: directory)
+        #expect(FileManager.default.fileExists(atPath: directory + "/state.sqlite"))
+        let mode = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let applied = try store.pool.read { try StateStore.migrator.appliedMigrations($0) }
+        #expect(applied == ["v1: slots and entries"])
+        // Opening again does not re-run or fail the migration.
+        _ = try StateStore(directory: directory)
+    }
+
+    @Test func claimingASlotTwiceReturnsTheSameRow() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        let first = try store.claim(Self.slot(minute: 0))
+        let second = try store.claim(Self.slot(minute: 0))
+        #expect(first.isNew)
+        #expect(!second.isNew)
+        #expect(first.record.id == second.record.id)
+        #expect(try store.allSlots().count == 1)
+    }
+
+    @Test func aSavedRowRoundTripsEveryField() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        var record = try store.claim(Self.slot(minute: 5)).record
+        record.state = .failed
+        record.name = "orders-20250615-0205"
+        record.backupID = "b1"
+        record.attempts = 3
+        record.setError(code: "DBS.201202", message: "busy", requestID: "req-1")
+        record.sizeKB = 1234
+        record.backupEndAt = Self.t0.addingTimeInterval(400)
+        let saved = try store.save(record, now: Self.t0.addingTimeInterval(500))
+        let id = try #require(saved.id)
+        let loaded = try #require(try store.slot(id: id))
+        #expect(loaded == saved)
+        #expect(loaded.finishedAt == Self.t0.addingTimeInterval(500))
+        #expect(loaded.errorCode == "DBS.201202" && loaded.requestID == "req-1")
+    }
+
+    @Test func aReadOnlyStoreSeesWritesWhileTheWriterIsOpenAndCannotWrite() throws {
+        let directory = Self.temporaryDirectory()
+        let writer = try StateStore(directory: directory)
+        let reader = try StateStore.openReadOnly(directory: directory)
+        _ = try writer.claim(Self.slot(minute: 1))
+        #expect(try reader.history().count == 1)
+        _ = try writer.claim(Self.slot(minute: 2))
+        #expect(try reader.history().count == 2)
+        #expect(throws: StateStoreError.self) { try reader.claim(Self.slot(minute: 3)) }
+    }
+
+    @Test func readOnlyOpeningOfAMissingStateSaysSo() {
+        let directory = Self.temporaryDirectory()
+        #expect {
+            try StateStore.openReadOnly(directory: directory)
+        } throws: { error in
+            "\(error)".contains("no state database here yet")
+        }
+    }
+
+    @Test func unfinishedListsOnlyPendingCreatingAndCreatedSlots() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        for (minute, state) in [(0, SlotState.pending), (1, .creating), (2, .created), (3, .completed), (4, .failed), (5, .missed), (6, .skipped)] {
+            var record = try store.claim(Self.slot(minute: minute)).record
+            record.state = state
+            try store.save(record, now: Self.t0)
+        }
+        #expect(try store.unfinished().map(\.state) == [.pending, .creating, .created])
+    }
+
+    @Test func historyIsNewestFirstFilteredAndLimited() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        for minute in 0..<5 { _ = try store.claim(Self.slot("orders", minute: minute)) }
+        for minute in 0..<3 { _ = try store.claim(Self.slot("payroll", minute: minute)) }
+        let orders = try store.history(entry: "orders", limit: 2)
+        #expect(orders.map(\.slotAt) == [Self.t0.addingTimeInterval(240), Self.t0.addingTimeInterval(180)])
+        #expect(try store.history(limit: 100).count == 8)
+    }
+
+    @Test func removedEntriesKeepTheirRowsAndARenameIsReported() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        let first = try store.noteEntries([("orders", "i-orders"), ("payroll", "i-payroll")], now: Self.t0)
+        #expect(first.added == ["orders", "payroll"])
+        _ = try store.claim(Self.slot("orders", minute: 0))
+        _ = try store.claim(Self.slot("payroll", minute: 0))
+        // "orders" renamed to "shop" (same instance), "payroll" removed.
+        let second = try store.noteEntries([("shop", "i-orders")], now: Self.t0.addingTimeInterval(60))
+        #expect(second.added == ["shop"])
+        let removed = second.removed.sorted { $0.alias < $1.alias }
+        #expect(removed == [
+            RemovedEntry(alias: "orders", instanceID: "i-orders", slotRows: 1, likelyRenamedTo: "shop"),
+            RemovedEntry(alias: "payroll", instanceID: "i-payroll", slotRows: 1, likelyRenamedTo: nil),
+        ])
+        #expect(try store.history(entry: "orders").count == 1)
+        #expect(try store.history(entry: "payroll").count == 1)
+        // Reported once, not on every load.
+        #expect(try store.noteEntries([("shop", "i-orders")], now: Self.t0.addingTimeInterval(120)).removed.isEmpty)
+    }
+
+    @Test func theCatchUpCursorIsTheLatestScheduledSlotElseFirstSighting() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        #expect(try store.catchUpCursor(alias: "orders", instanceID: "i-orders") == nil)
+        _ = try store.noteEntries([("orders", "i-orders")], now: Self.t0)
+        #expect(try store.catchUpCursor(alias: "orders", instanceID: "i-orders") == Self.t0)
+        _ = try store.claim(Self.slot("orders", minute: 10))
+        var manual = Self.slot("orders", minute: 30)
+        manual.trigger = .manual
+        _ = try store.claim(manual)
+        #expect(try store.catchUpCursor(alias: "orders", instanceID: "i-orders") == Self.t0.addingTimeInterval(600))
+    }
+
+    @Test func theSummaryCountsFailuresSinceTheLastCompletedSlot() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        let states: [SlotState] = [.completed, .failed, .completed, .failed, .skipped, .missed, .failed]
+        for (minute, state) in states.enumerated() {
+            var record = try store.claim(Self.slot(minute: minute)).record
+            record.state = state
+            record.name = "orders-\(minute)"
+            try store.save(record, now: Self.t0)
+        }
+        let summary = try store.summary(entry: "orders")
+        #expect(summary.consecutiveFailures == 3)
+        #expect(summary.lastOutcome?.state == .failed)
+        #expect(summary.lastCompleted?.name == "orders-2")
+        #expect(summary.inFlight == nil)
+    }
+}
