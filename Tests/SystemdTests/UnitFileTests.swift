@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// `systemd/rds-backupd.service`, checked by systemd's own tools.
+@Suite struct UnitFileTests {
+    static let unitURL = ProcessRunner.repositoryRoot.appendingPathComponent("systemd/rds-backupd.service")
+    static let maximumExposure = 1.5
+
+    private func requireAnalyze() throws {
+        guard ProcessRunner.which("systemd-analyze") != nil else {
+            try Test.cancel("systemd-analyze is not installed (apt-get install systemd); unit file checks skipped")
+        }
+    }
+
+    /// `systemd-analyze security --offline=true` exposure of the unit at `url`.
+    static func exposure(of url: URL) throws -> (score: Double?, output: String) {
+        let result = try ProcessRunner.run(["systemd-analyze", "security", "--offline=true", "--no-pager", url.path])
+        let line = result.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") }
+        // "→ Overall exposure level for rds-backupd.service: 1.1 OK 🙂"
+        let score = line.flatMap { $0.split(separator: ":").last?.split(separator: " ").first }.flatMap { Double($0) }
+        return (score, result.output)
+    }
+
+    /// `systemd-analyze verify` of the unit text at `url`. verify insists that ExecStart's binary
+    /// exists; rather than editing the unit, the check runs in a private mount namespace with a
+    /// stub executable mounted at /usr/local/bin (root), or uses the installed binary. Only
+    /// without either does it fall back to a copy whose ExecStart points at /bin/true.
+    static func verify(_ url: URL) throws -> ProcessResult {
+        if FileManager.default.isExecutableFile(atPath: "/usr/local/bin/rds-backupd") {
+            return try ProcessRunner.run(["systemd-analyze", "verify", "--man=no", url.path])
+        }
+        if ProcessRunner.isRoot, ProcessRunner.which("unshare") != nil {
+            let script = """
+                set -e
+                mount -t tmpfs -o mode=755 rds-backupd-verify /usr/local/bin
+                cp /bin/true /usr/local/bin/rds-backupd
+                exec systemd-analyze verify --man=no "$1"
+                """
+            return try ProcessRunner.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", url.path])
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent(url.lastPathComponent)
+        let text = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: "ExecStart=/usr/local/bin/rds-backupd", with: "ExecStart=/bin/true")
+        try text.write(to: copy, atomically: true, encoding: .utf8)
+        return try ProcessRunner.run(["systemd-analyze", "verify", "--man=no", copy.path])
+    }
+
+    @Test func securityExposureIsAtMostOnePointFive() throws {
+        try requireAnalyze()
+        let (score, output) = try Self.exposure(of: Self.unitURL)
+        let value = try #require(score, "no exposure level in: \(output)")
+        #expect(value <= Self.maximumExposure, "exposure \(value) > \(Self.maximumExposure):\n\(output)")
+    }
+
+    @Test func verifyIsClean() throws {
+        try requireAnalyze()
+        let result = try Self.verify(Self.unitURL)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "verify said:\n\(result.output)")
+    }
+
+    @Test func verifyCatchesAMistakeInTheUnit() throws {
+        try requireAnalyze()
+        // Proves the clean verify above means something: one misspelt directive is reported.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broken = dir.appendingPathComponent("rds-backupd.service")
+        let text = try String(contentsOf: Self.unitURL, encoding: .utf8)
+            .replacingOccurrences(of: "ProtectHome=yes", with: "ProtectHome=yes\nProtectHomeDirs=yes")
+        try text.write(to: broken, atomically: true, encoding: .utf8)
+        let result = try Self.verify(broken)
+        #expect(result.output.contains("ProtectHomeDirs"), "\(result.output)")
+    }
+
+    @Test func unitSpeaksTheNotifyProtocolTheServiceImplements() throws {
+        let lines = Set(try String(contentsOf: Self.unitURL, encoding: .utf8).split(separator: "\n").map(String.init))
+        for directive in [
+            "Type=notify", "NotifyAccess=main", "ExecStart=/usr/local/bin/rds-backupd run",
+            "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "TimeoutStopSec=45s",
+            "DynamicUser=yes", "StateDirectory=rds-backupd", "ConfigurationDirectory=rds-backupd",
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "MemoryDenyWriteExecute=yes",
+        ] {
+            #expect(lines.contains(directive), "missing \(directive)")
+        }
+        #expect(lines.contains { $0.hasPrefix("WatchdogSec=") })
+        #expect(lines.contains { $0.hasPrefix("LoadCredential=") })
+        #expect(!lines.contains { $0.hasPrefix("IPAddressDeny=") }, "the service must reach the cloud")
+    }
+}
