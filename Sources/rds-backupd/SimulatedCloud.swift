@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import RDSClient
+import RDSSimulator
+
+/// The embedded simulator for `--simulate`: a real loopback server the client reaches exactly as it
+/// reaches the cloud (IAM password token, endpoint from the token's catalog).
+struct SimulatedCloud {
+    let simulator: RDSSimulator
+    let profile: CloudProfile
+
+    /// Starts the demo simulator (wall clock, backups complete after `backupDuration`), adding any
+    /// of `instanceIDs` it does not know as MySQL instances.
+    static func start(
+        instanceIDs: [String], backupDuration: TimeInterval = 3, logger: Logger
+    ) async throws -> SimulatedCloud {
+        var configuration = SimulatorConfiguration.demo
+        configuration.backupDuration = backupDuration
+        configuration.deleteDuration = 1
+        let simulator = RDSSimulator(configuration: configuration, clock: .wall())
+        let known = Set(configuration.instances.map(\.id))
+        for (index, id) in instanceIDs.enumerated() where !known.contains(id) {
+            simulator.addInstance(SimulatedInstance(id: id, name: "simulated-\(index + 1)", engine: .mysql, version: "8.0"))
+        }
+        try await simulator.start(host: "127.0.0.1", port: 0)
+        logger.info("embedded simulator listening", metadata: ["endpoint": "\(simulator.endpoint)"])
+        let user = configuration.users[0]
+        let profile = CloudProfile(
+            region: configuration.region, projectID: configuration.projectID, authURL: simulator.iamURL,
+            credentials: .password(
+                PasswordCredentials(username: user.name, password: user.password, userDomainName: configuration.domainName)))
+        return SimulatedCloud(simulator: simulator, profile: profile)
+    }
+
+    func stop() async {
+        try? await simulator.shutdown()
+    }
+}
