@@ -22,6 +22,8 @@ public struct BackupCreator: Sendable {
     public var client: RDSAPIClient
     public var retrier: Retrier
     public var logger: Logger
+    /// When set, every API call waits for it (concurrency cap and rate limit of the service).
+    public var gate: APIGate?
 
     public init(client: RDSAPIClient, retrier: Retrier, logger: Logger) {
         self.client = client
@@ -50,7 +52,7 @@ public struct BackupCreator: Sendable {
                 unresolved = false
             }
             do {
-                return .created(try await client.createBackup(request))
+                return .created(try await gated { try await client.createBackup(request) })
             } catch let error as RDSError {
                 if error.mayHaveTakenEffect { unresolved = true }
                 if error.errorClass == .alreadyExists, attempt > 1,
@@ -66,7 +68,14 @@ public struct BackupCreator: Sendable {
 
     /// The instance's manual backup with exactly this name, if any (not one being deleted).
     public func findByName(_ name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> Backup? {
-        let backups = try await client.listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
+        let backups = try await gated {
+            try await client.listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
+        }
         return backups.first { $0.name == name.value && $0.status != .deleting }
+    }
+
+    private func gated<T: Sendable>(_ call: () async throws -> T) async throws -> T {
+        guard let gate else { return try await call() }
+        return try await gate.perform(call)
     }
 }
