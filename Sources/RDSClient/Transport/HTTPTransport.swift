@@ -179,7 +179,7 @@ struct ProxyRules: Sendable {
         let raw = environment["HTTPS_PROXY"] ?? environment["https_proxy"] ?? environment["HTTP_PROXY"] ?? environment["http_proxy"]
         if let raw, !raw.isEmpty {
             let withScheme = raw.contains("://") ? raw : "http://" + raw
-            guard let components = URLComponents(string: withScheme), let host = components.host else {
+            guard let components = URLComponents(string: withScheme), let host = components.host, !host.isEmpty else {
                 throw ClientConfigurationError("HTTPS_PROXY '\(raw)' is not a proxy URL (http://host:port)")
             }
             proxy = (host, components.port ?? 80)
