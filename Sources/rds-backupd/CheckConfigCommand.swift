@@ -37,7 +37,7 @@ struct CheckConfigCommand: ParsableCommand {
         for entry in schedule.entries {
             let upcoming = SlotPlanner.upcoming(of: entry, after: now, count: 3)
             slots += upcoming
-            text += "\n\(entry.alias): instance \(entry.instanceID), cloud \(entry.cloudName), cron \"\(entry.cron.source)\", zone \(entry.timeZone.identifier)"
+            text += "\n\(entry.alias): instance \(entry.instanceID), cloud \(entry.cloudName), cron \"\(entry.cron.source)\", zone \(entry.timeZone.scheduleName)"
             if entry.jitter > .zero {
                 text += ", runs \(DurationParser.format(entry.jitterOffset)) after each slot (stable jitter up to \(DurationParser.format(entry.jitter)))"
             }

@@ -35,40 +35,69 @@ enum NameCollisions {
 
     /// Pairs of entries that can render the same name within a year from `start`.
     ///
-    /// Names are compared by shape first (same length, same literal characters where neither
-    /// comes from the slot time); only pairs whose shapes agree are simulated.
+    /// Names are compared by shape first: same length, same characters where neither comes from
+    /// the slot time, letters or digits where one does. Shapes are bucketed so a large file is not
+    /// compared pair by pair; only pairs whose shapes agree are simulated.
     static func acrossEntries(_ entries: [BackupEntry], from start: Date) -> [Clash] {
-        var byLength: [Int: [(index: Int, pattern: [(character: Character, fromSlot: Bool)])]] = [:]
+        struct Shape {
+            var index: Int
+            var characters: [Character]
+            var mask: [Bool]
+        }
+        // Group by length, then by which positions come from the slot time.
+        var groups: [Int: [[Bool]: [Shape]]] = [:]
         for (index, entry) in entries.enumerated() {
             guard let slot = entry.nextSlot(after: start) else { continue }
             let pattern = entry.nameTemplate.renderPattern(slot: slot, context: entry.context(), timeZone: entry.timeZone)
-            byLength[pattern.count, default: []].append((index, pattern))
+            let shape = Shape(index: index, characters: pattern.map(\.character), mask: pattern.map(\.fromSlot))
+            groups[pattern.count, default: [:]][shape.mask, default: []].append(shape)
         }
-        var clashes: [Clash] = []
-        var reported = Set<Int>()
-        var names: [Int: [BackupName: Date]] = [:]
-        for group in byLength.values where group.count > 1 {
-            for (i, a) in group.enumerated() {
-                for b in group[(i + 1)...] where !reported.contains(b.index) && compatible(a.pattern, b.pattern) {
-                    if names[a.index] == nil { names[a.index] = yearOfNames(entries[a.index], from: start) }
-                    let first = names[a.index] ?? [:]
-                    let second = entries[b.index]
-                    var cursor = start
-                    let end = start.addingTimeInterval(year)
-                    for _ in 0..<maxSlots {
-                        guard let slot = second.nextSlot(after: cursor), slot < end else { break }
-                        let name = second.name(for: slot)
-                        if let firstSlot = first[name] {
-                            clashes.append(Clash(first: a.index, second: b.index, name: name, firstSlot: firstSlot, secondSlot: slot))
-                            reported.insert(b.index)
-                            break
+        var candidates: [(Int, Int)] = []
+        for byMask in groups.values {
+            let masks = Array(byMask.keys)
+            for (i, maskA) in masks.enumerated() {
+                for maskB in masks[i...] {
+                    // Positions fixed in both must agree exactly: bucket by them.
+                    let fixed = maskA.indices.filter { !maskA[$0] && !maskB[$0] }
+                    var buckets: [[Character]: [Shape]] = [:]
+                    for shape in byMask[maskA] ?? [] { buckets[fixed.map { shape.characters[$0] }, default: []].append(shape) }
+                    for b in byMask[maskB] ?? [] {
+                        for a in buckets[fixed.map { b.characters[$0] }] ?? []
+                        where a.index != b.index && (maskA != maskB || a.index < b.index) && slotPositionsFit(a, b) {
+                            candidates.append((min(a.index, b.index), max(a.index, b.index)))
                         }
-                        cursor = slot
                     }
                 }
             }
         }
-        return clashes.sorted { $0.second < $1.second }
+        func slotPositionsFit(_ a: Shape, _ b: Shape) -> Bool {
+            a.mask.indices.allSatisfy { position in
+                guard a.mask[position] || b.mask[position] else { return true }
+                let x = a.characters[position], y = b.characters[position]
+                return (x.isLetter || x.isNumber) && (y.isLetter || y.isNumber)
+            }
+        }
+        var clashes: [Clash] = []
+        var reported = Set<Int>()
+        var names: [Int: [BackupName: Date]] = [:]
+        for (first, second) in candidates.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) where !reported.contains(second) {
+            if names[first] == nil { names[first] = yearOfNames(entries[first], from: start) }
+            let known = names[first] ?? [:]
+            let entry = entries[second]
+            var cursor = start
+            let end = start.addingTimeInterval(year)
+            for _ in 0..<maxSlots {
+                guard let slot = entry.nextSlot(after: cursor), slot < end else { break }
+                let name = entry.name(for: slot)
+                if let firstSlot = known[name] {
+                    clashes.append(Clash(first: first, second: second, name: name, firstSlot: firstSlot, secondSlot: slot))
+                    reported.insert(second)
+                    break
+                }
+                cursor = slot
+            }
+        }
+        return clashes
     }
 
     private static func yearOfNames(_ entry: BackupEntry, from start: Date) -> [BackupName: Date] {
@@ -82,20 +111,5 @@ enum NameCollisions {
             cursor = slot
         }
         return result
-    }
-
-    private static func compatible(
-        _ a: [(character: Character, fromSlot: Bool)], _ b: [(character: Character, fromSlot: Bool)]
-    ) -> Bool {
-        for (x, y) in zip(a, b) {
-            if x.fromSlot || y.fromSlot {
-                if !(x.character.isLetter || x.character.isNumber) || !(y.character.isLetter || y.character.isNumber) {
-                    return false
-                }
-            } else if x.character != y.character {
-                return false
-            }
-        }
-        return true
     }
 }

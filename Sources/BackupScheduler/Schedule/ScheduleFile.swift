@@ -51,6 +51,11 @@ struct ScheduleFileParser {
             report(line: 1, column: 1, "the file is \(yaml.utf8.count) bytes; a schedule file is at most \(Schedule.maxFileSize) bytes")
             return nil
         }
+        if let finding = YAMLAliasScanner.firstAnchorOrAlias(in: yaml) {
+            let cronHint = finding.token.hasPrefix("*") ? "; if it is a cron expression, quote it: cron: \"*/5 * * * *\"" : ""
+            report(line: finding.line, column: finding.column, "YAML \(finding.token.hasPrefix("&") ? "anchor" : "alias") '\(finding.token)' is not allowed; the schedule file shares settings through `defaults:`, not anchors and aliases\(cronHint)")
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -237,7 +242,7 @@ struct ScheduleFileParser {
         var region: String?
         if let value = f["region"] {
             if let text = string(value.value, Self.join(path, "region")) {
-                if Self.matches(text, #"^[a-z]{2,}(-[a-z0-9]+)+$"#) {
+                if Self.isRegion(text) {
                     region = text
                 } else {
                     report(value.value, Self.join(path, "region"), "'\(text)' is not a region; a region looks like eu-de, eu-nl or eu-ch2")
@@ -251,7 +256,7 @@ struct ScheduleFileParser {
         switch (f["project_id"], f["project_name"]) {
         case (let id?, nil):
             if let text = string(id.value, Self.join(path, "project_id")) {
-                if Self.matches(text, "^[0-9a-f]{32}$") {
+                if Self.isLowerHex(text, count: 32) {
                     project = .id(text)
                 } else {
                     report(id.value, Self.join(path, "project_id"), "'\(text)' is not a project id; a project id is 32 lowercase hex characters")
@@ -259,7 +264,7 @@ struct ScheduleFileParser {
             }
         case (nil, let projectName?):
             if let text = string(projectName.value, Self.join(path, "project_name")) {
-                if Self.matches(text, "^[A-Za-z0-9_.-]{1,64}$") {
+                if (1...64).contains(text.count) && Self.only(text, extra: "_.-") {
                     project = .name(text)
                 } else {
                     report(projectName.value, Self.join(path, "project_name"), "'\(text)' is not a project name; a project name is 1-64 letters, digits, '_', '.' or '-', e.g. eu-de_myproject")
@@ -278,7 +283,7 @@ struct ScheduleFileParser {
                     auth = .credentials
                 } else if text == "env" {
                     auth = .env
-                } else if text.hasPrefix("clouds.yaml:"), Self.matches(String(text.dropFirst(12)), "^[A-Za-z0-9_.-]+$") {
+                } else if text.hasPrefix("clouds.yaml:"), text.count > 12, Self.only(String(text.dropFirst(12)), extra: "_.-") {
                     auth = .cloudsYAML(cloud: String(text.dropFirst(12)))
                 } else {
                     report(value.value, Self.join(path, "auth"), "'\(text)' is not an auth source; allowed are `clouds.yaml:NAME`, `credentials` ($CREDENTIALS_DIRECTORY) and `env` (OS_* variables)")
@@ -446,7 +451,7 @@ struct ScheduleFileParser {
 
     private mutating func parseRetention(_ map: Node.Mapping, node: Node, path: String) -> Located<RetentionSettings?>? {
         let r = fields(of: map, path: path, allowed: Self.retentionKeys)
-        guard !r.isEmpty else {
+        guard map.count > 0 else {
             report(node, path, "is empty; set some of \(Self.retentionKeys.joined(separator: ", ")), or `retention: false` to switch it off")
             return nil
         }
@@ -474,7 +479,7 @@ struct ScheduleFileParser {
 
         var alias: String?
         if let field = f["alias"], let text = string(field.value, Self.join(path, "alias")) {
-            if Self.matches(text, "^[A-Za-z][A-Za-z0-9_-]{0,31}$") {
+            if Self.isIdentifier(text, maxLength: 32) {
                 alias = text
             } else {
                 report(field.value, Self.join(path, "alias"), "'\(text)' is not an alias; an alias is 1-32 characters: a letter, then letters, digits, '-' or '_'")
@@ -485,7 +490,7 @@ struct ScheduleFileParser {
 
         var instanceID: String?
         if let field = f["instance_id"], let text = string(field.value, Self.join(path, "instance_id")) {
-            if Self.matches(text, "^[0-9a-f]{32}in[0-9]{2}$") {
+            if Self.isInstanceID(text) {
                 instanceID = text
             } else {
                 report(field.value, Self.join(path, "instance_id"), "'\(text)' is not an RDS instance id; an instance id is 32 lowercase hex characters and a suffix such as in01 (MySQL), in03 (PostgreSQL) or in04 (SQL Server)")
@@ -599,19 +604,19 @@ struct ScheduleFileParser {
 
     private mutating func checkDuplicates(_ entries: [BackupEntry], _ nodes: [EntryNodes]) {
         var aliases: [String: EntryNodes] = [:]
-        var slots: [(BackupEntry, EntryNodes)] = []
+        var slotsByInstance: [String: [(BackupEntry, EntryNodes)]] = [:]
         for (entry, node) in zip(entries, nodes) {
             if let first = aliases[entry.alias] {
                 report(node.alias, Self.join(node.path, "alias"), "alias '\(entry.alias)' is already used by \(first.path) (line \(first.alias.mark?.line ?? 0)); aliases must be unique")
             } else {
                 aliases[entry.alias] = node
             }
-            if let (_, first) = slots.first(where: {
-                $0.0.instanceID == entry.instanceID && $0.0.timeZone == entry.timeZone && $0.0.cron.hasSameSchedule(as: entry.cron)
+            if let (_, first) = slotsByInstance[entry.instanceID]?.first(where: {
+                $0.0.timeZone == entry.timeZone && $0.0.cron.hasSameSchedule(as: entry.cron)
             }) {
-                report(node.cron, Self.join(node.path, "cron"), "instance \(entry.instanceID) already has cron '\(entry.cron.source)' in \(entry.timeZone.identifier) in \(first.path) (line \(first.cron.mark?.line ?? 0)); one schedule per instance may appear once")
+                report(node.cron, Self.join(node.path, "cron"), "instance \(entry.instanceID) already has cron '\(entry.cron.source)' in \(entry.timeZone.scheduleName) in \(first.path) (line \(first.cron.mark?.line ?? 0)); one schedule per instance may appear once")
             } else {
-                slots.append((entry, node))
+                slotsByInstance[entry.instanceID, default: []].append((entry, node))
             }
         }
     }
@@ -730,23 +735,44 @@ struct ScheduleFileParser {
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    static func isIdentifier(_ text: String) -> Bool { matches(text, "^[A-Za-z][A-Za-z0-9_-]{0,63}$") }
+    // Hand-written checks: NSRegularExpression compiles on every call, too slow for big files.
 
-    static func matches(_ text: String, _ pattern: String) -> Bool {
-        text.range(of: pattern, options: .regularExpression) != nil
-    }
-}
-
-/// IANA zone lookup with a cache and suggestions.
-enum ZoneLookup {
-    static let known: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC", "GMT"])
-
-    static func zone(_ identifier: String) -> TimeZone? {
-        guard known.contains(identifier) else { return nil }
-        return TimeZone(identifier: identifier)
+    /// A letter, then letters, digits, '-' or '_', at most `maxLength` in all.
+    static func isIdentifier(_ text: String, maxLength: Int = 64) -> Bool {
+        guard let first = text.unicodeScalars.first, (1...maxLength).contains(text.unicodeScalars.count),
+            isASCIILetter(first)
+        else { return false }
+        return only(text, extra: "_-")
     }
 
-    static func suggestion(for identifier: String) -> String? {
-        DidYouMean.suggestion(for: identifier, among: known.sorted())
+    /// Only ASCII letters, digits and the characters of `extra`.
+    static func only(_ text: String, extra: String) -> Bool {
+        text.unicodeScalars.allSatisfy { isASCIILetter($0) || isDigit($0) || extra.unicodeScalars.contains($0) }
     }
+
+    static func isLowerHex(_ text: String, count: Int) -> Bool {
+        text.unicodeScalars.count == count && text.unicodeScalars.allSatisfy { isDigit($0) || ("a"..."f").contains($0) }
+    }
+
+    /// 32 lowercase hex characters, then `in` and two digits (e.g. `in01`).
+    static func isInstanceID(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count == 36 else { return false }
+        return isLowerHex(String(String.UnicodeScalarView(scalars[0..<32])), count: 32) && scalars[32] == "i"
+            && scalars[33] == "n" && isDigit(scalars[34]) && isDigit(scalars[35])
+    }
+
+    /// Lowercase words joined by '-', at least two, the first of letters only: `eu-de`, `eu-ch2`.
+    static func isRegion(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let first = parts.first, first.count >= 2,
+            first.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) })
+        else { return false }
+        return parts.dropFirst().allSatisfy { part in
+            !part.isEmpty && part.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || isDigit($0) }
+        }
+    }
+
+    static func isASCIILetter(_ scalar: Unicode.Scalar) -> Bool { ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) }
+    static func isDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }
 }

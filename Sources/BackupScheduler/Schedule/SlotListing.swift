@@ -37,7 +37,7 @@ public enum SlotListing {
         var rows = [["ENTRY", "INSTANCE", "LOCAL", "ZONE", "UTC", "NAME"]]
         for slot in slots {
             rows.append([
-                slot.alias, slot.instanceID, RFC3339.format(slot.slot, in: slot.timeZone), slot.timeZone.identifier,
+                slot.alias, slot.instanceID, RFC3339.format(slot.slot, in: slot.timeZone), slot.timeZone.scheduleName,
                 RFC3339.formatUTC(slot.slot), slot.name.value,
             ])
         }
