@@ -102,6 +102,7 @@ public final class StateStore: Sendable {
                 t.column("removed_at", .datetime)
             }
         }
+        registerRetentionMigrations(&migrator)  // Retention/RetentionState.swift
         return migrator
     }
 

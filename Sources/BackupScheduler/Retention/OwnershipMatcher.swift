@@ -1,0 +1,46 @@
+import Foundation
+import RDSClient
+
+/// Decides whether a listed backup is one this service made for an entry.
+///
+/// Proof of ownership is a state row of the entry on the same instance holding the backup's id and
+/// the same name, and that name being what the entry's template renders for the row's slot (or the
+/// deterministic suffixed form the runner uses when a foreign backup held the name). A backup
+/// someone else made never has our row with its id, whatever its name; a renamed template leaves
+/// old backups unmatched, so they are kept rather than guessed at.
+struct OwnershipMatcher {
+    var entry: BackupEntry
+    var slotsByBackupID: [String: SlotRecord]
+    /// For templates with `{instance_name}` / `{engine}`: the values the API reports now.
+    var instanceName: String?
+    var engine: String?
+
+    static let notOurs = "not made by this entry"
+    static let nameDiffers = "name differs from the one recorded for its slot"
+    static let templateMismatch = "name does not match the entry's name template"
+
+    init(entry: BackupEntry, slots: [SlotRecord]) {
+        self.entry = entry
+        var byID: [String: SlotRecord] = [:]
+        for slot in slots where slot.instanceID == entry.instanceID && slot.entry == entry.alias {
+            if let id = slot.backupID { byID[id] = slot }
+        }
+        slotsByBackupID = byID
+    }
+
+    /// The backup's slot, and why it is not a candidate (nil when it is ours).
+    func ownership(of backup: Backup) -> (slot: SlotRecord?, reason: String?) {
+        guard backup.instanceID.isEmpty || backup.instanceID == entry.instanceID, backup.type == .manual,
+            let slot = slotsByBackupID[backup.id]
+        else { return (nil, Self.notOurs) }
+        guard slot.name == backup.name else { return (slot, Self.nameDiffers) }
+        guard matchesTemplate(backup.name, slotAt: slot.slotAt) else { return (slot, Self.templateMismatch) }
+        return (slot, nil)
+    }
+
+    /// Whether `name` is what the entry's template renders for the slot at `slotAt`.
+    func matchesTemplate(_ name: String, slotAt: Date) -> Bool {
+        let expected = entry.name(for: slotAt, instanceName: instanceName, engine: engine)
+        return name == expected.value || name == SlotRunner.suffixedName(expected, instanceID: entry.instanceID).value
+    }
+}
