@@ -1,0 +1,418 @@
+import Foundation
+import Logging
+import RDSClient
+import ServiceLifecycle
+
+/// The scheduler: a swift-service-lifecycle `Service` that sleeps until the earliest next slot on
+/// its clock, runs each slot through a `SlotRunner`, one slot in flight per instance, and keeps
+/// the state store true (design.md "Running a slot", "State", "Talking to systemd").
+public actor BackupService: Service {
+    /// Settings of the service itself; every field has a documented default.
+    public struct Configuration: Sendable {
+        /// How long in-flight slots may take to finish after SIGTERM before they are cancelled (30 s).
+        public var shutdownTimeout: Duration = .seconds(30)
+        /// Interval of `onWatchdog` pings from the loop (half of `WatchdogSec`); nil: no pings.
+        public var watchdogInterval: Duration?
+        /// Test-only: the loop stops turning after start-up, so the watchdog stops being pinged.
+        public var stallLoopForTesting = false
+        /// At most this many missed slots per entry are recorded and logged one by one at a start.
+        public var maxMissedRecordsPerEntry = 1000
+
+        public init() {}
+    }
+
+    /// What happened to a reload request.
+    public enum ReloadOutcome: Sendable {
+        case reloaded(entries: Int)
+        /// The file was rejected whole; the message has every problem with file:line:column.
+        case rejected(message: String)
+    }
+
+    private struct Job: Sendable {
+        var record: SlotRecord
+        var entry: BackupEntry
+    }
+
+    private let store: StateStore
+    private let clock: any ServiceClock
+    private let logger: Logger
+    private let configuration: Configuration
+    private let makeRunner: @Sendable (BackupEntry) throws -> SlotRunner
+    private let onWatchdog: @Sendable () -> Void
+    private let onStatus: @Sendable (String) -> Void
+    private let onStarted: @Sendable () -> Void
+
+    private var schedule: Schedule
+    private var queue = SlotQueue()
+    private var waiting: [String: [Job]] = [:]
+    private var running: [String: Task<Void, Never>] = [:]
+    private var stopping = false
+    private var started = false
+    private let shutdown = ShutdownSignal()
+    private var wakeRequested = false
+    private var sleeper: Task<Void, Never>?
+    private var lastPing: Date?
+    private var lastStatus = ""
+
+    /// A service for `schedule`. `makeRunner` builds the runner of an entry (its cloud's client,
+    /// gate and clock); `onStarted` is called once the state is reconciled and the loop runs
+    /// (READY=1 belongs there: no network call has been made by then).
+    public init(
+        schedule: Schedule, store: StateStore, clock: any ServiceClock, logger: Logger,
+        configuration: Configuration = .init(),
+        makeRunner: @escaping @Sendable (BackupEntry) throws -> SlotRunner,
+        onStarted: @escaping @Sendable () -> Void = {},
+        onWatchdog: @escaping @Sendable () -> Void = {},
+        onStatus: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.schedule = schedule
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.configuration = configuration
+        self.makeRunner = makeRunner
+        self.onStarted = onStarted
+        self.onWatchdog = onWatchdog
+        self.onStatus = onStatus
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        try startUp()
+        started = true
+        onStarted()
+        logger.info(
+            "rds-backupd started with \(schedule.entries.count) entries from \(schedule.fileName)",
+            metadata: BackupEvent.serviceStarted.metadata)
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await self.loop()
+            } onCancel: {
+                Task { await self.requestStop() }
+            }
+        } onGracefulShutdown: {
+            Task { await self.requestStop() }
+        }
+        await drain()
+    }
+
+    /// Begins the shutdown: no new slots; sleeping slots stop waiting; HTTP calls in flight finish.
+    public func requestStop() {
+        guard !stopping else { return }
+        stopping = true
+        shutdown.fire()
+        logger.info("stopping: no new slots; in-flight slots finish or are recorded for the next start", metadata: BackupEvent.serviceStopping.metadata)
+        wake()
+    }
+
+    /// Replaces the schedule with the file at `path` if it is valid; slots in flight are not touched.
+    public func reload(path: String) -> ReloadOutcome {
+        do {
+            let fresh = try Schedule.load(path: path, now: clock.now())
+            replace(with: fresh)
+            logger.info(
+                "configuration reloaded from \(path): \(fresh.entries.count) entries", metadata: BackupEvent.configReloaded.metadata)
+            return .reloaded(entries: fresh.entries.count)
+        } catch {
+            let message = "\(error)"
+            logger.warning(
+                "configuration rejected, keeping the last good schedule (\(schedule.entries.count) entries): \(message)",
+                metadata: BackupEvent.configRejected.metadata)
+            return .rejected(message: message)
+        }
+    }
+
+    /// Replaces the schedule with an already validated one.
+    public func replace(with fresh: Schedule) {
+        let old = queue.all
+        schedule = fresh
+        noteEntries()
+        var rebuilt = SlotQueue()
+        let now = clock.now()
+        for entry in fresh.entries {
+            // Keep an entry's pending next slot when the new cron still has it; otherwise start from now.
+            let cursor = old.first { $0.alias == entry.alias }.map { $0.slot.addingTimeInterval(-1) } ?? now
+            if let next = entry.nextSlot(after: cursor) {
+                rebuilt.push(QueuedSlot(runAt: entry.runTime(of: next), slot: next, alias: entry.alias))
+            }
+        }
+        queue = rebuilt
+        wake()
+    }
+
+    /// Slots being run now (tests, status).
+    public var activeSlots: Int { running.count }
+    /// Whether start-up (reconcile, catch-up) is done and the loop runs.
+    public var isStarted: Bool { started }
+    /// The queued next runs (tests).
+    public var queuedSlots: [QueuedSlot] { queue.all.sorted { SlotQueue.less($0, $1) } }
+    /// The schedule in force.
+    public var currentSchedule: Schedule { schedule }
+
+    // MARK: - Start-up
+
+    private func startUp() throws {
+        noteEntries()
+        let now = clock.now()
+        // 1. Slots a previous process left unfinished: resumed through the runner (list check first).
+        for record in try store.unfinished() {
+            guard let entry = schedule.entries.first(where: { $0.alias == record.entry && $0.instanceID == record.instanceID }) else {
+                var orphan = record
+                orphan.state = .missed
+                orphan.note = "the entry left the schedule before this slot finished (it was \(record.state.rawValue))"
+                try store.save(orphan, now: now)
+                log(.slotMissed, "slot missed: \(orphan.note ?? "")", orphan)
+                continue
+            }
+            enqueue(Job(record: record, entry: entry))
+        }
+        // 2. Slots that came while the service was down: the newest inside its window runs once, older ones are missed.
+        for entry in schedule.entries {
+            let cursor = try store.catchUpCursor(alias: entry.alias, instanceID: entry.instanceID) ?? now
+            var due: [Date] = []
+            var next = entry.nextSlot(after: cursor)
+            while let slot = next, entry.runTime(of: slot) <= now {
+                due.append(slot)
+                next = entry.nextSlot(after: slot)
+            }
+            if let next { queue.push(QueuedSlot(runAt: entry.runTime(of: next), slot: next, alias: entry.alias)) }
+            guard !due.isEmpty else { continue }
+            let runnable = due.last.flatMap { slot in
+                !entry.paused && now <= entry.runTime(of: slot).addingTimeInterval(entry.startWindow.timeInterval) ? slot : nil
+            }
+            let settled = due.filter { $0 != runnable }
+            for (index, slot) in settled.enumerated().reversed() where settled.count - index <= configuration.maxMissedRecordsPerEntry {
+                var record = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: slot, runAt: entry.runTime(of: slot), now: now)
+                if entry.paused {
+                    record.state = .skipped
+                    record.note = "entry paused (while the service was down)"
+                } else {
+                    record.state = .missed
+                    record.note = "the service was not running within the start window (\(DurationParser.format(entry.startWindow)))"
+                }
+                let claimed = try store.claim(record)
+                guard claimed.isNew else { continue }
+                record = try store.save(SlotRecord(copying: record, id: claimed.record.id), now: now)
+                if record.state == .missed {
+                    log(.slotMissed, "slot missed: \(record.note ?? "")", record)
+                }
+            }
+            if settled.count > configuration.maxMissedRecordsPerEntry {
+                logger.warning(
+                    "\(settled.count - configuration.maxMissedRecordsPerEntry) older slots of \(entry.alias) were missed too; not recorded one by one",
+                    metadata: BackupEvent.slotMissed.metadata.merging(["RDS_ENTRY": "\(entry.alias)"]) { $1 })
+            }
+            if let runnable {
+                let record = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: runnable, runAt: entry.runTime(of: runnable), now: now)
+                logger.info(
+                    "catching up the slot missed while the service was down",
+                    metadata: ["RDS_ENTRY": "\(entry.alias)", "RDS_SLOT": "\(RFC3339.formatUTC(runnable))"])
+                enqueue(Job(record: record, entry: entry))
+            }
+        }
+    }
+
+    private func noteEntries() {
+        do {
+            let changes = try store.noteEntries(schedule.entries.map { ($0.alias, $0.instanceID) }, now: clock.now())
+            for removed in changes.removed {
+                if let successor = removed.likelyRenamedTo {
+                    logger.warning(
+                        "entry \(removed.alias) left the schedule and \(successor) backs up the same instance \(removed.instanceID): if this is a rename, the \(removed.slotRows) recorded slots stay under \(removed.alias) (history --entry \(removed.alias)) and \(successor) starts a new history",
+                        metadata: BackupEvent.instanceSelectionChanged.metadata.merging(["RDS_ENTRY": "\(successor)", "RDS_INSTANCE_ID": "\(removed.instanceID)"]) { $1 })
+                } else {
+                    logger.notice(
+                        "entry \(removed.alias) left the schedule; its \(removed.slotRows) recorded slots are kept",
+                        metadata: BackupEvent.instanceSelectionChanged.metadata.merging(["RDS_ENTRY": "\(removed.alias)"]) { $1 })
+                }
+            }
+            for change in changes.instanceChanged {
+                logger.notice(
+                    "entry \(change.alias) now backs up instance \(change.to) instead of \(change.from)",
+                    metadata: BackupEvent.instanceSelectionChanged.metadata.merging(["RDS_ENTRY": "\(change.alias)"]) { $1 })
+            }
+        } catch {
+            logger.error("cannot record the schedule's entries: \(error)")
+        }
+    }
+
+    // MARK: - Loop
+
+    private func loop() async {
+        while !stopping {
+            if configuration.stallLoopForTesting {
+                // Test-only (RDS_BACKUPD_TEST_STALL_SCHEDULER): a hung loop, so the watchdog must fire.
+                await shutdown.wait()
+                return
+            }
+            let now = clock.now()
+            pingWatchdog(now: now)
+            while let top = queue.first, top.runAt <= now, !stopping {
+                queue.popFirst()
+                due(top, now: now)
+            }
+            dispatch()
+            publishStatus(now: now)
+            var wakeAt = queue.first?.runAt ?? Date.distantFuture
+            if let interval = configuration.watchdogInterval, let lastPing {
+                wakeAt = min(wakeAt, lastPing.addingTimeInterval(interval.timeInterval))
+            }
+            await sleep(until: wakeAt)
+        }
+    }
+
+    private func due(_ item: QueuedSlot, now: Date) {
+        guard let entry = schedule.entry(alias: item.alias) else { return }
+        if let next = entry.nextSlot(after: item.slot) {
+            queue.push(QueuedSlot(runAt: entry.runTime(of: next), slot: next, alias: entry.alias))
+        }
+        var record = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: item.slot, runAt: item.runAt, now: now)
+        if entry.paused {
+            do {
+                let claimed = try store.claim(record)
+                guard claimed.isNew else { return }
+                record = claimed.record
+                record.state = .skipped
+                record.note = "entry paused"
+                record = try store.save(record, now: now)
+                log(.slotSkipped, "slot skipped: the entry is paused", record)
+            } catch {
+                logger.error("cannot record the skipped slot: \(error)")
+            }
+            return
+        }
+        enqueue(Job(record: record, entry: entry))
+    }
+
+    private func enqueue(_ job: Job) {
+        waiting[job.record.instanceID, default: []].append(job)
+    }
+
+    /// Starts the first waiting job of every instance that has no slot in flight.
+    private func dispatch() {
+        guard !stopping else { return }
+        for instance in waiting.keys.sorted() where running[instance] == nil {
+            while var jobs = waiting[instance], !jobs.isEmpty, running[instance] == nil {
+                let job = jobs.removeFirst()
+                waiting[instance] = jobs.isEmpty ? nil : jobs
+                start(job)
+            }
+        }
+    }
+
+    private func start(_ job: Job) {
+        let record: SlotRecord
+        let runner: SlotRunner
+        do {
+            let claimed = try store.claim(job.record)
+            if claimed.record.state.isFinal { return }  // settled already (backup-now, an earlier run)
+            record = claimed.record
+            var built = try makeRunner(job.entry)
+            built.clock = InterruptibleClock(base: built.clock, signal: shutdown)
+            runner = built
+        } catch {
+            logger.error("cannot start the slot: \(error)", metadata: ["RDS_ENTRY": "\(job.entry.alias)"])
+            return
+        }
+        let instance = record.instanceID
+        let entry = job.entry
+        running[instance] = Task {
+            _ = await runner.run(record, entry: entry)
+            await self.finished(instance: instance)
+        }
+    }
+
+    private func finished(instance: String) {
+        running[instance] = nil
+        wake()
+    }
+
+    /// After the loop: waits for in-flight slots up to the shutdown timeout, then cancels them
+    /// (their rows stay `creating`/`created` and are settled on the next start).
+    private func drain() async {
+        let tasks = Array(running.values)
+        guard !tasks.isEmpty else { return }
+        let timeout = configuration.shutdownTimeout
+        let clock = self.clock
+        let finishedInTime = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for task in tasks { await task.value }
+                return true
+            }
+            group.addTask {
+                try? await clock.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finishedInTime {
+            logger.warning("slots still running after the shutdown timeout are cancelled; they are resumed on the next start")
+            for task in tasks { task.cancel() }
+            for task in tasks { await task.value }
+        }
+    }
+
+    // MARK: - Sleeping and waking
+
+    private func sleep(until date: Date) async {
+        if wakeRequested || stopping {
+            wakeRequested = false
+            return
+        }
+        let clock = self.clock
+        let task = Task<Void, Never> { _ = try? await clock.sleep(until: date) }
+        sleeper = task
+        await task.value
+        sleeper = nil
+        wakeRequested = false
+    }
+
+    private func wake() {
+        wakeRequested = true
+        sleeper?.cancel()
+    }
+
+    // MARK: - Watchdog and status
+
+    private func pingWatchdog(now: Date) {
+        guard let interval = configuration.watchdogInterval else { return }
+        if let lastPing, now < lastPing.addingTimeInterval(interval.timeInterval) { return }
+        lastPing = now
+        onWatchdog()
+    }
+
+    private func publishStatus(now: Date) {
+        let line = StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: now)
+        if line != lastStatus {
+            lastStatus = line
+            onStatus(line)
+        }
+    }
+
+    /// The current one-line status.
+    public func statusLine() -> String {
+        StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: clock.now())
+    }
+
+    private func log(_ event: BackupEvent, _ message: String, _ record: SlotRecord) {
+        logger.log(
+            level: event.level, "\(message)",
+            metadata: event.metadata.merging(
+                [
+                    "RDS_ENTRY": "\(record.entry)", "RDS_INSTANCE_ID": "\(record.instanceID)",
+                    "RDS_SLOT": "\(RFC3339.formatUTC(record.slotAt))",
+                ]
+            ) { $1 })
+    }
+}
+
+extension SlotRecord {
+    /// `record` with the row id `id`.
+    init(copying record: SlotRecord, id: Int64?) {
+        self = record
+        self.id = id
+    }
+}
