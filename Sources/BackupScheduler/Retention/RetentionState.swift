@@ -49,22 +49,22 @@ public struct PruneRecord: Sendable, Equatable, Codable, FetchableRecord, Persis
 }
 
 extension StateStore {
-    /// The retention table; registered by `StateStore.migrator` after the slot tables.
-    static func registerRetentionMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v2: pruned backups") { db in
-            try db.create(table: "pruned_backup") { t in
-                t.primaryKey("backup_id", .text)
-                t.column("entry", .text).notNull()
-                t.column("instance_id", .text).notNull()
-                t.column("name", .text).notNull()
-                t.column("rule", .text).notNull()
-                t.column("outcome", .text).notNull().check(sql: "outcome IN ('deleted','failed')")
-                t.column("attempts", .integer).notNull().defaults(to: 0)
-                t.column("error_message", .text)
-                t.column("updated_at", .datetime).notNull()
-            }
-            try db.create(index: "pruned_backup_by_entry", on: "pruned_backup", columns: ["entry", "updated_at"])
+    /// Creates the retention table when missing. It is not a `StateStore.migrator` migration, so
+    /// the slot schema's version (which `status` and `history` check) is untouched; the DDL is
+    /// idempotent and runs inside the writer's transaction before the first record.
+    static func createRetentionTable(_ db: Database) throws {
+        try db.create(table: "pruned_backup", options: .ifNotExists) { t in
+            t.primaryKey("backup_id", .text)
+            t.column("entry", .text).notNull()
+            t.column("instance_id", .text).notNull()
+            t.column("name", .text).notNull()
+            t.column("rule", .text).notNull()
+            t.column("outcome", .text).notNull().check(sql: "outcome IN ('deleted','failed')")
+            t.column("attempts", .integer).notNull().defaults(to: 0)
+            t.column("error_message", .text)
+            t.column("updated_at", .datetime).notNull()
         }
+        try db.create(index: "pruned_backup_by_entry", on: "pruned_backup", columns: ["entry", "updated_at"], options: .ifNotExists)
     }
 
     /// Slots of `entry` on `instanceID` that name a backup id: the only backups retention may touch.
@@ -82,6 +82,7 @@ extension StateStore {
         error: String?, now: Date
     ) throws(StateStoreError) -> PruneRecord {
         try retentionWrite { db in
+            try Self.createRetentionTable(db)
             let earlier = try PruneRecord.fetchOne(db, key: backupID)
             let record = PruneRecord(
                 backupID: backupID, entry: entry, instanceID: instanceID, name: name, rule: rule, outcome: outcome,
@@ -94,6 +95,8 @@ extension StateStore {
     /// What retention did for `entry` (every entry when nil), latest first.
     public func pruneRecords(entry: String? = nil) throws(StateStoreError) -> [PruneRecord] {
         try retentionRead { db in
+            // Nothing was ever pruned with this state: the table is created by the first record.
+            guard try db.tableExists(PruneRecord.databaseTableName) else { return [] }
             var request = PruneRecord.all()
             if let entry { request = request.filter(Column("entry") == entry) }
             return try request.order(Column("updated_at").desc, Column("backup_id")).fetchAll(db)

@@ -102,7 +102,6 @@ public final class StateStore: Sendable {
                 t.column("removed_at", .datetime)
             }
         }
-        registerRetentionMigrations(&migrator)  // Retention/RetentionState.swift
         return migrator
     }
 
