@@ -24,7 +24,7 @@ struct NextRunsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array (entry, instance_id, slot_utc, slot_local, run_utc, name).")
     var json = false
 
-    @Flag(help: "Include paused entries.")
+    @Flag(help: "Include paused entries (an entry named with --entry is always shown).")
     var includePaused = false
 
     func validate() throws {
@@ -45,7 +45,7 @@ struct NextRunsCommand: ParsableCommand {
             ScheduleCommandSupport.printError("no entry with alias '\(entry)' in \(path); entries are \(aliases.joined(separator: ", "))")
             throw ExitCode(2)
         }
-        let slots = SlotPlanner.upcoming(in: schedule, after: now, count: count, alias: entry, includePaused: includePaused)
+        let slots = SlotPlanner.upcoming(in: schedule, after: now, count: count, alias: entry, includePaused: includePaused || entry != nil)
         print(json ? SlotListing.json(slots) : SlotListing.table(slots))
     }
 }

@@ -151,10 +151,10 @@ struct ScheduleCommandsTests {
     @Test func nextRunsRefusesBadArgumentsAndUnknownEntries() throws {
         let file = try Self.scheduleFile(Self.valid)
         let badTime = try Self.run(["next-runs", file.path, "--from", "yesterday"])
-        #expect(badTime.status != 0)
+        #expect(badTime.status == 2)
         #expect(badTime.stderr.contains("--from 'yesterday' is not an RFC 3339 time"))
         let badCount = try Self.run(["next-runs", file.path, "--count", "0"])
-        #expect(badCount.status != 0)
+        #expect(badCount.status == 2)
         #expect(badCount.stderr.contains("--count 0 is out of range; give 1 to 10000"))
         let unknown = try Self.run(["next-runs", file.path, "--entry", "nope"])
         #expect(unknown.status == 2)

@@ -98,6 +98,14 @@ struct ScheduleFileTests {
         }
     }
 
+    @Test(arguments: [
+        ("Asia/Kolkata", true), ("UTC", true), ("Etc/UTC", true), ("Etc/GMT+2", true), ("Australia/Lord_Howe", true),
+        ("GMT+5", false), ("Europe/Berln", false), ("europe/berlin", false), ("../../etc/passwd", false), ("", false),
+    ])
+    func timeZonesAreIANANames(_ name: String, _ valid: Bool) {
+        #expect((ZoneLookup.zone(name) != nil) == valid, "\(name)")
+    }
+
     @Test func aMissingFileIsUnreadableNotInvalid() {
         #expect(throws: ScheduleFileUnreadable.self) {
             try Schedule.load(path: "/nonexistent/schedule.yaml", now: Self.now)
