@@ -67,3 +67,18 @@ import Testing
         }
     }
 }
+
+@Suite struct IdentityDiscoveryTests {
+    @Test func identityVersionDocumentIsServedWithoutAuth() async throws {
+        try await SimulatorHarness.with { h async throws in
+            let response = try await h.send(.GET, "/v3")
+            #expect(response.status == 200)
+            let version = try #require(try response.json()["version"] as? [String: Any])
+            #expect(version["status"] as? String == "stable")
+            #expect((version["id"] as? String)?.hasPrefix("v3") == true)
+            let links = try #require(version["links"] as? [[String: Any]])
+            #expect(links.first?["href"] as? String == h.simulator.iamURL + "/")
+            #expect(version["media-types"] != nil)
+        }
+    }
+}

@@ -1,6 +1,8 @@
 /// Which API operation a request addresses.
 enum RouteMatch: Sendable, Equatable {
     case token
+    /// `GET /v3`: keystone version discovery (keystoneauth asks before authenticating).
+    case identityVersion
     case createBackup(projectID: String)
     case listBackups(projectID: String)
     case deleteBackup(projectID: String, backupID: String)
@@ -10,6 +12,8 @@ enum RouteMatch: Sendable, Equatable {
 
     init(method: String, segments: [String]) {
         switch (method, segments.count) {
+        case ("GET", 1) where segments == ["v3"]:
+            self = .identityVersion
         case ("POST", 3) where segments == ["v3", "auth", "tokens"]:
             self = .token
         case ("POST", 3) where segments[0] == "v3" && segments[2] == "backups":
@@ -29,6 +33,7 @@ enum RouteMatch: Sendable, Equatable {
     var route: SimulatedRoute? {
         switch self {
         case .token: .token
+        case .identityVersion: nil  // only `any` faults: clients that skip discovery must not shift a token fault
         case .createBackup: .createBackup
         case .listBackups: .listBackups
         case .deleteBackup: .deleteBackup

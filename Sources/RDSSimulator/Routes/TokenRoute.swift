@@ -59,6 +59,17 @@ enum TokenRoute {
         return .json(201, body, headers: [(name: "X-Subject-Token", value: token)])
     }
 
+    /// `GET /v3`: the version document keystone (and OTC IAM) answers, so discovery succeeds.
+    static func version(_ exchange: Exchange) -> SimResponse {
+        .json(
+            200,
+            IAMWire.VersionResponse(
+                version: .init(
+                    id: "v3.6", status: "stable", updated: "2016-04-04T00:00:00Z",
+                    links: [.init(rel: "self", href: "\(exchange.baseURL)/v3/")],
+                    media_types: [.init(base: "application/json", type: "application/vnd.openstack.identity-v3+json")])))
+    }
+
     /// `rdsv3` with the project id already substituted (keystone fills `$(tenant_id)s`), and identity.
     static func catalog(_ config: SimulatorConfiguration, baseURL: String) -> [IAMWire.CatalogEntry] {
         func endpoint(_ url: String, _ kind: String) -> IAMWire.Endpoint {

@@ -96,6 +96,8 @@ final class SimulatorCore: Sendable {
             switch plan.match {
             case .token:
                 return TokenRoute.issue(&state, exchange)
+            case .identityVersion:
+                return TokenRoute.version(exchange)
             case .createBackup(let projectID):
                 return Authenticator.authenticate(&state, exchange, projectID: projectID)
                     ?? BackupRoutes.create(&state, exchange)

@@ -77,6 +77,31 @@ enum IAMWire {
         var url: String
     }
 
+    /// `GET /v3` version discovery document.
+    struct VersionResponse: Encodable {
+        struct Version: Encodable {
+            var id: String
+            var status: String
+            var updated: String
+            var links: [Link]
+            var media_types: [MediaType]
+
+            enum CodingKeys: String, CodingKey {
+                case id, status, updated, links
+                case media_types = "media-types"
+            }
+        }
+        struct Link: Encodable {
+            var rel: String
+            var href: String
+        }
+        struct MediaType: Encodable {
+            var base: String
+            var type: String
+        }
+        var version: Version
+    }
+
     /// Keystone's error shape (otc-rds-api.md §5.1 says likely; UNCONFIRMED there).
     struct ErrorResponse: Encodable {
         struct Body: Encodable {
