@@ -21,6 +21,7 @@ enum YAMLAliasScanner {
         var flowDepth = 0
         var blockScalarIndent: Int?  // skipping block scalar lines indented more than this
         var quote: Unicode.Scalar?  // inside a quoted scalar spanning lines
+        var atNodeStart = true  // carried across lines in flow context, where a node may start a line
         for (lineIndex, line) in lines.enumerated() {
             let indent = line.prefix { $0 == " " }.count
             if let parent = blockScalarIndent {
@@ -28,10 +29,18 @@ enum YAMLAliasScanner {
                 blockScalarIndent = nil
             }
             var i = 0
-            var atNodeStart = quote == nil && flowDepth == 0
-            if quote == nil && flowDepth == 0 {
+            if quote != nil {
+                atNodeStart = false
+            } else if flowDepth == 0 {
+                atNodeStart = true
                 i = indent
                 if i < line.count, line[i] == "%" && i == 0 { continue }  // directive
+                // Document markers: a node may follow `--- ` on the same line.
+                if i == 0, line.count >= 3, line[0] == line[1], line[1] == line[2], line[0] == "-" || line[0] == ".",
+                    line.count == 3 || line[3] == " " || line[3] == "\t" || line[3] == "\r"
+                {
+                    i = 3
+                }
             }
             while i < line.count {
                 let c = line[i]

@@ -191,6 +191,7 @@ struct BrokenScheduleFileTests {
     @Test(arguments: [
         ("key: *x", 1, 6), ("- *x", 1, 3), ("k: [a, *x]", 1, 8), ("? *x\n: 1", 1, 3), ("k: {a: *x}", 1, 8),
         ("*x : 1", 1, 1), ("k: !!str &x v", 1, 10), ("a: 'q'\nb:\n  - &anchor [1]", 3, 5), ("a: |\n  text\nb: *x", 3, 4),
+        ("m: {\n  *k : 1 }", 2, 3), ("a: [\n  x,\n  &a [y]\n]", 3, 3), ("--- &a [x]", 1, 5), ("a: 'it''s'\nb: \"q\\\" \" \nc: *x", 3, 4),
     ])
     func anchorsAndAliasesAreFoundWhereNodesStart(_ yaml: String, _ line: Int, _ column: Int) {
         let finding = YAMLAliasScanner.firstAnchorOrAlias(in: yaml)
@@ -200,7 +201,7 @@ struct BrokenScheduleFileTests {
     @Test(arguments: [
         "cron: 0 2 * * *", "cron: \"*/5 * * * *\"", "cron: '*/5 * * * *'", "description: R&D backup *daily*",
         "description: a & b", "# *x &y\nk: v # *z", "a: |\n  *not an alias\n  &nor an anchor\nb: c",
-        "k: \"multi\n  *line\"", "k: [\"*x\", '&y']", "k: a:*b", "k: {a: \"*x\", b: c}",
+        "k: \"multi\n  *line\"", "k: [\"*x\", '&y']", "k: a:*b", "k: {a: \"*x\", b: c}", "k: [a\n  b*x]", "---\nk: v\n...",
     ])
     func textThatOnlyLooksLikeAnchorsIsAccepted(_ yaml: String) {
         #expect(YAMLAliasScanner.firstAnchorOrAlias(in: yaml) == nil)
@@ -215,5 +216,31 @@ struct BrokenScheduleFileTests {
     @Test func anOversizedFileIsRefusedBeforeParsing() {
         let yaml = "# " + String(repeating: "x", count: Schedule.maxFileSize) + "\n"
         #expect(Self.problems(yaml).first?.message.contains("a schedule file is at most") == true)
+    }
+}
+
+/// Random, mostly broken YAML never crashes the loader and always yields positioned problems.
+struct ScheduleFileFuzzTests {
+    static let fragments = [
+        "cloud:", "backups:", "defaults:", "clouds:", "\n", "\n  ", "\n    ", "- ", "alias: ", "cron: ", "name: ",
+        "timezone: ", "retry: ", "{", "}", "[", "]", ", ", ": ", "'", "\"", "\\", "#", "&a", "*a", "|", ">", "!!str ",
+        "? ", "---", "orders", "\"0 2 * * *\"", "*/5", "{slot:%Y}", "Europe/Berlin", "10m", "true", "~", "é", "\t",
+        "password: x", "region: eu-de", "instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01",
+    ]
+
+    @Test func randomDocumentsNeverCrashAndAlwaysPointIntoTheFile() {
+        var rng = SeededRandom(seed: 11)
+        for _ in 0..<1_500 {
+            let yaml = (0..<Int.random(in: 1...40, using: &rng)).map { _ in Self.fragments.randomElement(using: &rng)! }.joined()
+            let lineCount = yaml.split(separator: "\n", omittingEmptySubsequences: false).count
+            do {
+                _ = try Schedule.parse(yaml: yaml, fileName: "f.yaml", now: T.date("2025-06-01T00:00:00Z"))
+            } catch {
+                #expect(!error.problems.isEmpty)
+                for problem in error.problems {
+                    #expect((1...lineCount + 1).contains(problem.line) && problem.column >= 1, "\(problem) in:\n\(yaml)")
+                }
+            }
+        }
     }
 }
