@@ -7,7 +7,8 @@
 # Environment:
 #   PEER_VENV           virtualenv to use/create (default .build/peer-venv; pip install runs once)
 #   RDS_SIMULATOR_CMD   command that serves the demo simulator on port $PORT (default:
-#                       ".build/debug/rds-backupd simulator --port $PORT"); it sees PORT in its environment.
+#                       ".build/debug/rds-backupd simulator --port $PORT --backup-duration 5s"); it sees PORT
+#                       in its environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ fi
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 export PORT
 WORK=$(mktemp -d)
-SIM_CMD=${RDS_SIMULATOR_CMD:-".build/debug/rds-backupd simulator --port $PORT"}
+SIM_CMD=${RDS_SIMULATOR_CMD:-".build/debug/rds-backupd simulator --port $PORT --backup-duration 5s"}
 
 # shellcheck disable=SC2086  # the command is a word list on purpose
 $SIM_CMD > "$WORK/simulator.log" 2>&1 &
@@ -34,20 +35,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Wait (bounded) until the simulator accepts connections.
-if ! python3 - "$PORT" <<'PY'
-import socket, sys, time
-deadline = time.time() + 60
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit(1)
-PY
-then
-    echo "peer-check: the simulator did not listen on 127.0.0.1:$PORT within 60s; its log:" >&2
+# Wait (bounded, 60 s) until the simulator accepts connections; stop early if it died.
+listening=false
+for _ in $(seq 300); do
+    if ! kill -0 "$SIM_PID" 2>/dev/null; then break; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then listening=true; break; fi
+    sleep 0.2
+done
+if [ "$listening" != true ]; then
+    echo "peer-check: the simulator ($SIM_CMD) did not listen on 127.0.0.1:$PORT; its log:" >&2
     cat "$WORK/simulator.log" >&2
     exit 1
 fi
