@@ -6,7 +6,10 @@ struct RDSBackupd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rds-backupd",
         abstract: "Scheduled manual backups of Open Telekom Cloud RDS instances.",
-        subcommands: [CreateBackupCommand.self, SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self]
+        subcommands: [
+            RunCommand.self, BackupNowCommand.self, StatusCommand.self, HistoryCommand.self, CreateBackupCommand.self,
+            SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self,
+        ]
     )
 
     /// Runs the chosen command; a usage or validation error exits 2 ("invalid input, nothing was sent")

@@ -41,6 +41,7 @@ public actor BackupService: Service {
     private let onWatchdog: @Sendable () -> Void
     private let onStatus: @Sendable (String) -> Void
     private let onStarted: @Sendable () -> Void
+    private let onStopping: @Sendable () -> Void
 
     private var schedule: Schedule
     private var queue = SlotQueue()
@@ -63,7 +64,8 @@ public actor BackupService: Service {
         makeRunner: @escaping @Sendable (BackupEntry) throws -> SlotRunner,
         onStarted: @escaping @Sendable () -> Void = {},
         onWatchdog: @escaping @Sendable () -> Void = {},
-        onStatus: @escaping @Sendable (String) -> Void = { _ in }
+        onStatus: @escaping @Sendable (String) -> Void = { _ in },
+        onStopping: @escaping @Sendable () -> Void = {}
     ) {
         self.schedule = schedule
         self.store = store
@@ -74,6 +76,7 @@ public actor BackupService: Service {
         self.onStarted = onStarted
         self.onWatchdog = onWatchdog
         self.onStatus = onStatus
+        self.onStopping = onStopping
     }
 
     // MARK: - Service
@@ -101,6 +104,7 @@ public actor BackupService: Service {
     public func requestStop() {
         guard !stopping else { return }
         stopping = true
+        onStopping()
         shutdown.fire()
         logger.info("stopping: no new slots; in-flight slots finish or are recorded for the next start", metadata: BackupEvent.serviceStopping.metadata)
         wake()

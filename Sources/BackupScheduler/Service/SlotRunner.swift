@@ -23,6 +23,8 @@ public struct SlotRunner: Sendable {
     /// Test-only hook called at named points (`after-create`: the cloud accepted the create, the
     /// row does not say so yet). The binary maps `RDS_BACKUPD_TEST_PAUSE_AT` onto it.
     public var checkpoint: @Sendable (String) async -> Void
+    /// False: stop once the backup is created (the row stays `created`; `backup-now` without `--wait`).
+    public var followsToCompletion = true
 
     public init(
         client: RDSAPIClient, store: StateStore, gate: APIGate, clock: any ServiceClock, logger: Logger,
@@ -76,6 +78,7 @@ public struct SlotRunner: Sendable {
                     metadata: BackupEvent.backupCreated.metadata.merging(
                         ["RDS_BACKUP_NAME": "\(slot.name ?? "")", "RDS_BACKUP_ID": "\(backup.id)", "RDS_ATTEMPT": "\(slot.attempts)"]
                     ) { $1 })
+                guard followsToCompletion else { return slot }
                 try await follow(&slot, known: backup, entry: entry, log: log)
             } else {
                 try await follow(&slot, known: nil, entry: entry, log: log)

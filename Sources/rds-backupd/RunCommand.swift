@@ -1,0 +1,241 @@
+import ArgumentParser
+import BackupScheduler
+import Foundation
+import Logging
+import RDSClient
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// `rds-backupd run`: the service. Loads the schedule, opens the state, tells systemd READY=1
+/// (before any network call), then runs slots until SIGTERM/SIGINT; SIGHUP reloads the schedule.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the backup service (a systemd Type=notify service; SIGHUP reloads the schedule).",
+        discussion: """
+            Without systemd it runs in the foreground and logs readable lines to stderr.
+
+            --simulate runs against an embedded simulator on loopback (no cloud account needed): the \
+            schedule's instances are created there, its endpoints and auth are replaced, backups \
+            complete after a few seconds. Try: rds-backupd run --simulate --schedule config/demo.yaml \
+            --state-dir /tmp/rds-backupd-demo
+
+            Test-only environment switches (never set them in production):
+              RDS_BACKUPD_TEST_STALL_SCHEDULER=1   the scheduler loop hangs after start-up (watchdog tests)
+              RDS_BACKUPD_TEST_PAUSE_AT=after-create   the process stops at that point, after the cloud \
+            accepted a create and before the state records it, printing "test-pause: after-create" to \
+            stderr (crash tests kill it there)
+            """)
+
+    @OptionGroup var service: ServiceOptions
+
+    @Flag(help: "Run against an embedded simulator on loopback instead of the cloud.")
+    var simulate = false
+
+    @Option(name: .customLong("log-target"), help: "auto (journal under systemd, else stderr), journal or stderr.")
+    var logTarget: String = "auto"
+
+    @Flag(name: .shortAndLong, help: "Log each API call (never a secret).")
+    var verbose = false
+
+    @Option(name: .customLong("shutdown-timeout"), help: "How long in-flight slots may finish after SIGTERM.")
+    var shutdownTimeout = DurationArgument(.seconds(30))
+
+    @Option(name: .customLong("poll-interval"), help: "Time between status checks of a backup being followed (default 10s; 2s with --simulate).")
+    var pollInterval: DurationArgument?
+
+    func validate() throws {
+        guard LogTarget.Option(rawValue: logTarget) != nil else {
+            throw ValidationError("--log-target '\(logTarget)' is not known; use auto, journal or stderr")
+        }
+        guard shutdownTimeout.duration > .zero else { throw ValidationError("--shutdown-timeout must be positive") }
+        if let pollInterval, pollInterval.duration <= .zero { throw ValidationError("--poll-interval must be positive") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let target = LogTarget.resolve(LogTarget.Option(rawValue: logTarget) ?? .auto, environment: environment)
+        LoggingSystem.bootstrap(target.makeFactory(level: verbose ? .debug : .info))
+        let logger = Logger(label: "rds-backupd")
+
+        let schedulePath = service.schedulePath(environment: environment)
+        let clock = SystemServiceClock()
+        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
+        let store: StateStore
+        do {
+            store = try StateStore(directory: service.stateDirectory(environment: environment))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+
+        var simulated: SimulatedCloud?
+        if simulate {
+            simulated = try await SimulatedCloud.start(instanceIDs: schedule.entries.map(\.instanceID), logger: logger)
+        }
+        let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
+        do {
+            // Credentials are read now, so a missing one fails the start; nothing is sent yet.
+            try pool.prepare(schedule)
+        } catch {
+            printError("error: \(error)")
+            await simulated?.stop()
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+
+        let notifier = SystemdNotifier()
+        var configuration = BackupService.Configuration()
+        configuration.shutdownTimeout = shutdownTimeout.duration
+        configuration.watchdogInterval = WatchdogConfiguration.current()?.pingInterval
+        configuration.stallLoopForTesting = environment["RDS_BACKUPD_TEST_STALL_SCHEDULER"] == "1"
+        let hooks = TestHooks(environment: environment)
+        let poll = pollInterval?.duration ?? (simulate ? .seconds(2) : .seconds(10))
+        let backupService = BackupService(
+            schedule: schedule, store: store, clock: clock, logger: logger, configuration: configuration,
+            makeRunner: { entry in try pool.runner(for: entry, store: store, pollInterval: poll, checkpoint: hooks.checkpoint) },
+            onStarted: { try? notifier.ready() },
+            onWatchdog: { try? notifier.watchdog() },
+            onStatus: { line in try? notifier.status(line) },
+            onStopping: { try? notifier.stopping(status: "stopping: finishing in-flight slots") })
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: backupService)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    try? notifier.reloading(status: "reloading \(schedulePath)")
+                    let outcome = await backupService.reload(path: schedulePath)
+                    if case .rejected = outcome {
+                        try? notifier.ready(status: "configuration rejected, keeping the last good schedule; see the journal · " + (await backupService.statusLine()))
+                    } else {
+                        do { try pool.prepare(await backupService.currentSchedule) } catch { logger.error("\(error)") }
+                        try? notifier.ready(status: await backupService.statusLine())
+                    }
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
+        await pool.shutdown()
+        await simulated?.stop()
+    }
+}
+
+/// `--schedule` and `--state-dir`, shared by `run`, `status`, `history` and `backup-now`.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).")
+    var schedule: String?
+
+    @Option(name: .customLong("state-dir"), help: "The state directory (default: $STATE_DIRECTORY, else /var/lib/rds-backupd).")
+    var stateDir: String?
+
+    func schedulePath(environment: [String: String]) -> String {
+        schedule ?? SchedulePath.defaultPath(environment: environment)
+    }
+
+    func stateDirectory(environment: [String: String]) -> String {
+        stateDir ?? StateStore.directory(environment: environment)
+    }
+}
+
+/// One client and one API gate per cloud of the schedule, built from its settings and credentials.
+final class CloudPool: @unchecked Sendable {
+    private struct Built {
+        var settings: CloudSettings
+        var client: RDSAPIClient
+        var gate: APIGate
+        var transport: HTTPTransport
+    }
+
+    private let lock = NSLock()
+    private var built: [String: Built] = [:]
+    private var retired: [HTTPTransport] = []
+    private let environment: [String: String]
+    private let simulatedProfile: CloudProfile?
+    private let clock: any ServiceClock
+    private let logger: Logger
+
+    init(environment: [String: String], simulatedProfile: CloudProfile?, clock: any ServiceClock, logger: Logger) {
+        self.environment = environment
+        self.simulatedProfile = simulatedProfile
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Builds (or keeps) the client of every cloud the schedule uses; throws on missing credentials.
+    func prepare(_ schedule: Schedule) throws {
+        for name in Set(schedule.entries.map(\.cloudName)).sorted() {
+            guard let settings = schedule.clouds[name] else { continue }
+            _ = try client(for: settings)
+        }
+    }
+
+    func runner(for entry: BackupEntry, store: StateStore, pollInterval: Duration, checkpoint: @escaping @Sendable (String) async -> Void) throws -> SlotRunner {
+        guard let settings = try scheduleCloud(entry) else {
+            throw ClientConfigurationError("entry \(entry.alias) names cloud '\(entry.cloudName)', which the schedule does not define")
+        }
+        let (client, gate) = try client(for: settings)
+        return SlotRunner(
+            client: client, store: store, gate: gate, clock: clock, logger: logger, pollInterval: pollInterval,
+            checkpoint: checkpoint)
+    }
+
+    private func scheduleCloud(_ entry: BackupEntry) throws -> CloudSettings? {
+        lock.withLock { built[entry.cloudName]?.settings }
+    }
+
+    func client(for settings: CloudSettings) throws -> (RDSAPIClient, APIGate) {
+        if let existing = lock.withLock({ built[settings.name] }), existing.settings == settings {
+            return (existing.client, existing.gate)
+        }
+        let profile: CloudProfile
+        if var simulated = simulatedProfile {
+            simulated.region = settings.region
+            profile = simulated
+        } else {
+            var overrides = ProfileOverrides(
+                region: settings.region, authURL: settings.authURL, endpoint: settings.endpoint, caBundlePath: settings.caBundle)
+            switch settings.project {
+            case .id(let id): overrides.projectID = id
+            case .name(let name): overrides.projectName = name
+            }
+            profile = try CredentialLoader(environment: environment).load(settings.auth, overrides: overrides)
+        }
+        var configuration = HTTPTransport.Configuration()
+        configuration.caBundlePath = profile.caBundlePath
+        let transport = try HTTPTransport(configuration: configuration, environment: environment)
+        let client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
+        let gate = APIGate(maxConcurrent: settings.maxConcurrent, requestsPerSecond: settings.requestsPerSecond, clock: clock)
+        lock.withLock {
+            if let old = built[settings.name] { retired.append(old.transport) }
+            built[settings.name] = Built(settings: settings, client: client, gate: gate, transport: transport)
+        }
+        return (client, gate)
+    }
+
+    func shutdown() async {
+        let transports = lock.withLock { built.values.map(\.transport) + retired }
+        for transport in transports { try? await transport.shutdown() }
+    }
+}
+
+/// Test-only switches read from the environment (documented in `run --help`).
+struct TestHooks: Sendable {
+    var pauseAt: String?
+
+    init(environment: [String: String]) {
+        pauseAt = environment["RDS_BACKUPD_TEST_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Stops the process for good at the named point, so a crash test can SIGKILL it there.
+    var checkpoint: @Sendable (String) async -> Void {
+        let pauseAt = self.pauseAt
+        return { point in
+            guard point == pauseAt else { return }
+            FileHandle.standardError.write(Data("test-pause: \(point)\n".utf8))
+            while true { try? await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import BackupScheduler
+import Foundation
+
+/// `rds-backupd status`: per entry, the last outcome, last backup, next slot and failures so far.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each entry's last outcome, last backup (name, id, size), next slot and consecutive failures.",
+        discussion: "Reads the state read-only, so it works while the service runs. Exit status 2 when there is no state yet.")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Flag(help: "Print a JSON array, one object per entry.")
+    var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let store: StateStore
+        do {
+            store = try StateStore.openReadOnly(directory: service.stateDirectory(environment: environment))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+        let now = Date()
+        let schedulePath = service.schedulePath(environment: environment)
+        var entries: [(alias: String, entry: BackupEntry?)] = []
+        do {
+            let schedule = try Schedule.load(path: schedulePath, now: now)
+            entries = schedule.entries.map { ($0.alias, $0) }
+        } catch {
+            printError("warning: the schedule \(schedulePath) cannot be loaded (\(error)); showing the recorded entries without their next slot")
+            var seen: [String] = []
+            for row in try store.history(limit: 100_000) where !seen.contains(row.entry) { seen.append(row.entry) }
+            entries = seen.sorted().map { ($0, nil) }
+        }
+        var objects: [[String: Any]] = []
+        var lines: [String] = []
+        for (alias, entry) in entries {
+            let summary = try store.summary(entry: alias)
+            let next = entry.flatMap { $0.paused ? nil : $0.nextSlot(after: now) }
+            var object: [String: Any] = ["entry": alias, "consecutive_failures": summary.consecutiveFailures]
+            if let entry {
+                object["instance_id"] = entry.instanceID
+                object["paused"] = entry.paused
+            }
+            if let next { object["next_slot"] = RFC3339.formatUTC(next) }
+            if let last = summary.lastOutcome {
+                object["last_outcome"] = last.state.rawValue
+                object["last_slot"] = RFC3339.formatUTC(last.slotAt)
+                if let message = last.errorMessage { object["last_error"] = message }
+                if let code = last.errorCode { object["last_error_code"] = code }
+            }
+            if let done = summary.lastCompleted {
+                object["last_backup_name"] = done.name ?? ""
+                object["last_backup_id"] = done.backupID ?? ""
+                if let size = done.sizeKB { object["last_backup_size_kb"] = size }
+                if let end = done.backupEndAt ?? done.finishedAt { object["last_completed_at"] = RFC3339.formatUTC(end) }
+            }
+            if let flight = summary.inFlight {
+                object["in_flight"] = ["slot": RFC3339.formatUTC(flight.slotAt), "state": flight.state.rawValue, "name": flight.name ?? ""]
+            }
+            objects.append(object)
+
+            var line = alias
+            if entry?.paused == true { line += " (paused)" }
+            line += ": last "
+            if let last = summary.lastOutcome {
+                line += "\(last.state.rawValue) (slot \(RFC3339.formatUTC(last.slotAt)))"
+                if last.state == .failed, let message = last.errorMessage { line += ": \(message)" }
+            } else {
+                line += "none yet"
+            }
+            if let done = summary.lastCompleted {
+                let size = done.sizeKB.map { ", \($0) kB" } ?? ""
+                line += "\n  last backup \(done.name ?? "?") (id \(done.backupID ?? "?")\(size))"
+            }
+            if let flight = summary.inFlight { line += "\n  in flight: slot \(RFC3339.formatUTC(flight.slotAt)) \(flight.state.rawValue)" }
+            if let entry, let next {
+                line += "\n  next slot \(RFC3339.format(next, in: entry.timeZone))"
+            }
+            line += "\n  consecutive failures: \(summary.consecutiveFailures)"
+            lines.append(line)
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(lines.isEmpty ? "no entries" : lines.joined(separator: "\n"))
+        }
+    }
+}
