@@ -1,3 +1,5 @@
+import RDSClient
+
 /// How to reach one OTC project in one region: `cloud:` or one of `clouds:` in the schedule file.
 public struct CloudSettings: Sendable, Hashable {
     /// The name under `clouds:`, or `default` for a single `cloud:`.
@@ -44,22 +46,4 @@ public struct CloudSettings: Sendable, Hashable {
 public enum ProjectScope: Sendable, Hashable {
     case id(String)
     case name(String)
-}
-
-/// Where credentials come from; never from the schedule file itself.
-public enum AuthSource: Sendable, Hashable, CustomStringConvertible {
-    /// A named cloud in `clouds.yaml` (+ `secure.yaml`), OpenStack style: `clouds.yaml:NAME`.
-    case cloudsYAML(cloud: String)
-    /// Files in `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`): `credentials`.
-    case credentials
-    /// `OS_*` environment variables: `env`.
-    case env
-
-    public var description: String {
-        switch self {
-        case .cloudsYAML(let cloud): "clouds.yaml:\(cloud)"
-        case .credentials: "credentials"
-        case .env: "env"
-        }
-    }
 }

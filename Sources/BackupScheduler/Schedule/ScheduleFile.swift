@@ -276,13 +276,13 @@ struct ScheduleFileParser {
             report(node, Self.join(path, "project_id"), "is missing; set `project_id` (32 hex characters) or `project_name`")
         }
 
-        var auth: AuthSource?
+        var auth: RDSClient.AuthSource?
         if let value = f["auth"] {
             if let text = string(value.value, Self.join(path, "auth")) {
                 if text == "credentials" {
-                    auth = .credentials
+                    auth = .credentialsDirectory
                 } else if text == "env" {
-                    auth = .env
+                    auth = .environment
                 } else if text.hasPrefix("clouds.yaml:"), text.count > 12, Self.only(String(text.dropFirst(12)), extra: "_.-") {
                     auth = .cloudsYAML(cloud: String(text.dropFirst(12)))
                 } else {
