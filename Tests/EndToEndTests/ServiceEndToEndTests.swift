@@ -1,0 +1,198 @@
+import BackupScheduler
+import Foundation
+import RDSClient
+import RDSSimulator
+import RDSTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built binary (`rds-backupd run`) against an in-process simulator over loopback: a SIGKILL
+/// between create and record, and two hosts on one schedule, each make exactly one backup per slot.
+@Suite(.serialized) struct ServiceEndToEndTests {
+    static let orders = SimulatorFixture.orders
+
+    /// A started simulator on the wall clock whose backups finish after two seconds.
+    static func simulator() async throws -> RDSSimulator {
+        var configuration = SimulatorConfiguration.demo
+        configuration.backupDuration = 2
+        let simulator = RDSSimulator(configuration: configuration, clock: .wall())
+        try await simulator.start()
+        return simulator
+    }
+
+    /// A state directory whose entry `orders` was first seen just before the last minute boundary,
+    /// so the binary finds exactly one slot due at once (the catch-up of that minute).
+    static func preparedStateDirectory() throws -> (directory: String, slot: Date) {
+        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        let now = Date().timeIntervalSince1970
+        var boundary = (now / 60).rounded(.down) * 60
+        if now - boundary > 50 {
+            // Too close to the next boundary: a second slot could come due during the test.
+            boundary += 60
+            Thread.sleep(forTimeInterval: boundary - now + 0.5)
+        }
+        let store = try StateStore(directory: directory)
+        _ = try store.noteEntries([("orders", orders)], now: Date(timeIntervalSince1970: boundary - 1))
+        return (directory, Date(timeIntervalSince1970: boundary))
+    }
+
+    static func schedule(_ simulator: RDSSimulator, in directory: String) throws -> String {
+        let path = directory + "/schedule.yaml"
+        try """
+        cloud:
+          region: eu-de
+          project_id: \(simulator.configuration.projectID)
+          auth: env
+          auth_url: \(simulator.iamURL)
+        defaults:
+          timezone: UTC
+          name: "{alias}-{slot:%Y%m%d-%H%M}"
+          start_window: 10m
+          completion_window: 5m
+          retry: { attempts: 5, initial: 1s, max: 2s }
+        backups:
+          - alias: orders
+            instance_id: \(orders)
+            cron: "* * * * *"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func environment(_ simulator: RDSSimulator, extra: [String: String] = [:]) -> [String: String] {
+        let user = simulator.configuration.users[0]
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
+            "OS_USERNAME": user.name, "OS_PASSWORD": user.password.reveal(),
+            "OS_USER_DOMAIN_NAME": simulator.configuration.domainName,
+        ]
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    /// Waits (polling real state, up to `timeout`) until `condition` holds.
+    static func eventually(timeout: TimeInterval = 30, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try condition()
+    }
+
+    static func rows(_ directory: String) throws -> [SlotRecord] {
+        try StateStore.openReadOnly(directory: directory).allSlots()
+    }
+
+    @Test func aSIGKILLBetweenCreateAndRecordIsResumedWithoutADuplicateOrALostSlot() async throws {
+        let simulator = try await Self.simulator()
+        defer { Task { try? await simulator.shutdown() } }
+        let (directory, slot) = try Self.preparedStateDirectory()
+        let schedule = try Self.schedule(simulator, in: directory)
+        let arguments = ["run", "--schedule", schedule, "--state-dir", directory, "--poll-interval", "1s"]
+
+        let first = try RunningBinary(arguments, environment: Self.environment(simulator, extra: ["RDS_BACKUPD_TEST_PAUSE_AT": "after-create"]))
+        #expect(try await first.waitForLine(containing: "test-pause: after-create"), "stderr: \(first.stderr)")
+        first.kill(SIGKILL)
+        _ = await first.waitForExit()
+        #expect(simulator.backups().count == 1, "the cloud has the backup")
+        #expect(try Self.rows(directory).map(\.state) == [.creating], "the state does not know it yet")
+
+        let second = try RunningBinary(arguments, environment: Self.environment(simulator))
+        let settled = try await Self.eventually { try Self.rows(directory).first { $0.slotAt == slot }?.state == .completed }
+        second.kill(SIGTERM)
+        let status = await second.waitForExit()
+        #expect(settled, "stderr: \(second.stderr)")
+        #expect(status == 0)
+
+        let name = "orders-" + Self.slotSuffix(slot)
+        let backups = simulator.backups().filter { $0.name == name }
+        #expect(backups.count == 1, "no duplicate")
+        let row = try #require(try Self.rows(directory).first { $0.slotAt == slot })
+        #expect(row.backupID == backups.first?.id, "no lost slot: the row holds the first process's backup")
+        #expect(Set(simulator.backups().map(\.name)).count == simulator.backups().count)
+        #expect(simulator.requests().filter { $0.route == .createBackup }.count == simulator.backups().count)
+    }
+
+    @Test func twoHostsOnOneScheduleMakeExactlyOneBackupPerSlot() async throws {
+        let simulator = try await Self.simulator()
+        defer { Task { try? await simulator.shutdown() } }
+        let (first, slot) = try Self.preparedStateDirectory()
+        let second = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        _ = try StateStore(directory: second).noteEntries([("orders", Self.orders)], now: slot.addingTimeInterval(-1))
+        let schedule = try Self.schedule(simulator, in: first)
+
+        let hosts = try [first, second].map { directory in
+            try RunningBinary(
+                ["run", "--schedule", schedule, "--state-dir", directory, "--poll-interval", "1s"],
+                environment: Self.environment(simulator))
+        }
+        let settled = try await Self.eventually {
+            try [first, second].allSatisfy { try Self.rows($0).first { $0.slotAt == slot }?.state == .completed }
+        }
+        for host in hosts { host.kill(SIGTERM) }
+        for host in hosts { _ = await host.waitForExit() }
+        #expect(settled, "host 1: \(hosts[0].stderr)\nhost 2: \(hosts[1].stderr)")
+
+        let name = "orders-" + Self.slotSuffix(slot)
+        let backups = simulator.backups().filter { $0.name == name }
+        #expect(backups.count == 1)
+        let ids = try [first, second].map { try Self.rows($0).first { $0.slotAt == slot }?.backupID }
+        #expect(ids[0] != nil && ids[0] == ids[1] && ids[0] == backups.first?.id, "both hosts record the one backup")
+        #expect(Set(simulator.backups().map(\.name)).count == simulator.backups().count, "one backup per slot name")
+    }
+
+    static func slotSuffix(_ slot: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmm"
+        return formatter.string(from: slot)
+    }
+}
+
+/// The binary running in the background, its stderr collected as it comes.
+final class RunningBinary: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = BinaryRunner.binary
+        process.arguments = arguments
+        process.environment = environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.collected.append(data) }
+        }
+        try process.run()
+    }
+
+    var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+
+    func waitForLine(containing text: String, timeout: TimeInterval = 30) async throws -> Bool {
+        try await ServiceEndToEndTests.eventually(timeout: timeout) { stderr.contains(text) }
+    }
+
+    func kill(_ signal: Int32) {
+        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
+    }
+
+    /// The exit status (128 + signal for a killed process).
+    func waitForExit(timeout: TimeInterval = 40) async -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+}
