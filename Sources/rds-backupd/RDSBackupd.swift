@@ -8,7 +8,7 @@ struct RDSBackupd: AsyncParsableCommand {
         abstract: "Scheduled manual backups of Open Telekom Cloud RDS instances.",
         subcommands: [
             RunCommand.self, BackupNowCommand.self, StatusCommand.self, HistoryCommand.self, CreateBackupCommand.self,
-            SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self,
+            SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self, PruneCommand.self,
         ]
     )
 
