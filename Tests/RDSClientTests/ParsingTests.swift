@@ -133,7 +133,7 @@ import Testing
 
     @Test func descriptionRefusesForbiddenCharacters() throws {
         #expect(try BackupDescription("scheduled by rds-backupd").value == "scheduled by rds-backupd")
-        for bad in [">", "!", "<", "\"", "&", "'", "=", "\r", "\n"] {
+        for bad in [">", "!", "<", "\"", "&", "'", "=", "\r", "\n", "\r\n"] {
             #expect(throws: BackupDescriptionError.self) { try BackupDescription("a\(bad)b") }
         }
         #expect(throws: BackupDescriptionError.tooLong(length: 257)) { try BackupDescription(String(repeating: "d", count: 257)) }

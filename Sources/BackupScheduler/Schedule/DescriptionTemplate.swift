@@ -56,10 +56,8 @@ public struct DescriptionTemplate: Sendable, Hashable, CustomStringConvertible {
     /// A character the API refuses, including any control character (a CR LF pair is one
     /// `Character`, so the scalars are checked one by one).
     static func isForbidden(_ character: Character) -> Bool {
-        BackupDescription.forbidden.contains(character)
-            || character.unicodeScalars.contains { scalar in
-                scalar.properties.generalCategory == .control
-                    || BackupDescription.forbidden.contains(Character(scalar))
-            }
+        character.unicodeScalars.contains { scalar in
+            scalar.properties.generalCategory == .control || BackupDescription.forbidden.contains(scalar)
+        }
     }
 }

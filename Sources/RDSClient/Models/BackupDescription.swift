@@ -2,8 +2,9 @@
 /// characters, none of `> ! < " & ' =`, no carriage return or line feed.
 public struct BackupDescription: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let maxLength = 256
-    /// Characters the API refuses in a description.
-    public static let forbidden: Set<Character> = [">", "!", "<", "\"", "&", "'", "=", "\r", "\n"]
+    /// Characters the API refuses in a description. Checked per Unicode scalar: `"\r\n"` is one
+    /// `Character` in Swift and would slip past a `Character` comparison.
+    public static let forbidden: Set<Unicode.Scalar> = [">", "!", "<", "\"", "&", "'", "=", "\r", "\n"]
 
     public let value: String
 
@@ -12,8 +13,8 @@ public struct BackupDescription: Sendable, Hashable, Codable, CustomStringConver
         if length > Self.maxLength {
             throw .tooLong(length: length)
         }
-        for (index, character) in raw.enumerated() where Self.forbidden.contains(character) {
-            throw .forbiddenCharacter(character: character, position: index + 1)
+        for (index, scalar) in raw.unicodeScalars.enumerated() where Self.forbidden.contains(scalar) {
+            throw .forbiddenCharacter(character: Character(scalar), position: index + 1)
         }
         self.value = raw
     }
