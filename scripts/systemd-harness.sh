@@ -10,7 +10,8 @@
 #   scripts/systemd-harness.sh pid NAME                    host pid of the sandbox's PID 1
 #
 # How: the sandbox root is an overlay of the host's / with a tmpfs as upper layer (every
-# write inside is gone after `down`); /proc/sys and /sys are read-only; /run, /tmp,
+# write inside is gone after `down`); mounts are shared inside (credentials need it) and
+# private towards the host; /proc/sys and /sys are read-only; /run, /tmp,
 # /var/log/journal are fresh tmpfs; /etc/machine-id is new. systemd runs in container mode
 # (container= in its environment) with a cgroup namespace rooted at a cgroup2 directory
 # created for it, boots a minimal target, and is powered off with SIGRTMIN+4. The only
@@ -131,6 +132,12 @@ if [ -s "$OLD$D/binds" ]; then
   done < "$OLD$D/binds"
 fi
 umount -l $OLD; rmdir $OLD
+# Shared propagation, as systemd-nspawn sets it up: systemd skips "mount --make-rshared /" in
+# a container, and without it LoadCredential=/SetCredential= leave $CREDENTIALS_DIRECTORY
+# empty: systemd mounts the credentials ramfs in a child mount namespace and moves it to
+# /run/credentials/UNIT, which reaches the service only through propagation. The namespace
+# was created private, so nothing propagates to the host.
+mount --make-rshared /
 exec env -i container=rds-backupd-harness PATH="$H_PATH" \
   setpriv --bounding-set -sys_module,-sys_time,-sys_rawio,-mac_admin,-mac_override,-syslog,-wake_alarm,-sys_pacct,-audit_control,-block_suspend,-sys_tty_config \
   "$H_SYSTEMD" --unit=harness.target --show-status=no'
