@@ -144,6 +144,36 @@ import Glibc
         #expect(Set(simulator.backups().map(\.name)).count == simulator.backups().count, "one backup per slot name")
     }
 
+    @Test func sighupReloadsAValidFileRejectsAnInvalidOneWithLineNumbersAndSIGTERMExitsCleanly() async throws {
+        let simulator = try await Self.simulator()
+        defer { Task { try? await simulator.shutdown() } }
+        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let schedule = try Self.schedule(simulator, in: directory)
+        let valid = try String(contentsOfFile: schedule, encoding: .utf8)
+        let binary = try RunningBinary(["run", "--schedule", schedule, "--state-dir", directory], environment: Self.environment(simulator))
+        #expect(try await binary.waitForLine(containing: "rds-backupd started with 1 entry"), "\(binary.stderr)")
+
+        try valid.replacingOccurrences(of: "cron: \"* * * * *\"", with: "cron: \"0 * * * * *\"")
+            .write(toFile: schedule, atomically: true, encoding: .utf8)
+        binary.kill(SIGHUP)
+        #expect(try await binary.waitForLine(containing: "configuration rejected"), "\(binary.stderr)")
+        #expect(binary.stderr.contains("schedule.yaml:15:11: backups[0].cron"), "the error names the line: \(binary.stderr)")
+
+        try (valid + """
+
+              - alias: payroll
+                instance_id: \(SimulatorFixture.payroll)
+                cron: "0 3 * * *"
+            """).write(toFile: schedule, atomically: true, encoding: .utf8)
+        binary.kill(SIGHUP)
+        #expect(try await binary.waitForLine(containing: "configuration reloaded from \(schedule): 2 entries"), "\(binary.stderr)")
+
+        binary.kill(SIGTERM)
+        #expect(await binary.waitForExit() == 0)
+        #expect(binary.stderr.contains("stopping: no new slots"))
+    }
+
     static func slotSuffix(_ slot: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -86,7 +86,7 @@ public actor BackupService: Service {
         started = true
         onStarted()
         logger.info(
-            "rds-backupd started with \(schedule.entries.count) entries from \(schedule.fileName)",
+            "rds-backupd started with \(Self.entries(schedule.entries.count)) from \(schedule.fileName)",
             metadata: BackupEvent.serviceStarted.metadata)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -116,12 +116,12 @@ public actor BackupService: Service {
             let fresh = try Schedule.load(path: path, now: clock.now())
             replace(with: fresh)
             logger.info(
-                "configuration reloaded from \(path): \(fresh.entries.count) entries", metadata: BackupEvent.configReloaded.metadata)
+                "configuration reloaded from \(path): \(Self.entries(fresh.entries.count))", metadata: BackupEvent.configReloaded.metadata)
             return .reloaded(entries: fresh.entries.count)
         } catch {
             let message = "\(error)"
             logger.warning(
-                "configuration rejected, keeping the last good schedule (\(schedule.entries.count) entries): \(message)",
+                "configuration rejected, keeping the last good schedule (\(Self.entries(schedule.entries.count))): \(message)",
                 metadata: BackupEvent.configRejected.metadata)
             return .rejected(message: message)
         }
@@ -153,6 +153,8 @@ public actor BackupService: Service {
     public var queuedSlots: [QueuedSlot] { queue.all.sorted { SlotQueue.less($0, $1) } }
     /// The schedule in force.
     public var currentSchedule: Schedule { schedule }
+
+    static func entries(_ count: Int) -> String { count == 1 ? "1 entry" : "\(count) entries" }
 
     // MARK: - Start-up
 
