@@ -1,15 +1,23 @@
 import ArgumentParser
 import BackupScheduler
 import Foundation
+import Logging
+import RDSClient
 
 /// `rds-backupd check-config [FILE]`: validates a schedule file and shows what it will do.
-struct CheckConfigCommand: ParsableCommand {
+struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Check a schedule file: list every error, or each entry's next three slots and names.",
         discussion: """
             Exit status: 0 when the file is valid, 1 when it has errors (all listed on stderr as \
-            file:line:column: path: message), 2 when it cannot be read.
+            file:line:column: path: message) or, with --online, when an instance check fails, \
+            2 when it cannot be read or the credentials are incomplete.
+
+            --online authenticates with each cloud's credentials and checks every entry's instance: \
+            it exists, it is not a read replica, it runs SQL Server where `databases` is set, and it \
+            is ACTIVE (any other status is a warning: slots wait for ACTIVE). Names are then rendered \
+            with the instance's real name and engine.
             """
     )
 
@@ -22,20 +30,35 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(help: "Show slots after this RFC 3339 time instead of now, e.g. 2025-06-01T00:00:00Z.")
     var from: String?
 
+    @Flag(help: "Also authenticate and check each entry's instance against the API.")
+    var online = false
+
     func validate() throws {
         if let from, RFC3339.parse(from) == nil {
             throw ValidationError("--from '\(from)' is not an RFC 3339 time; write e.g. 2025-06-01T00:00:00Z or 2025-06-01T02:00:00+02:00")
         }
     }
 
-    func run() throws {
-        let path = file ?? SchedulePath.defaultPath(environment: ProcessInfo.processInfo.environment)
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = file ?? SchedulePath.defaultPath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
         let schedule = try ScheduleCommandSupport.load(path: path, now: now)
+        var instances: [String: Instance] = [:]
+        var onlineFailed = false
+        if online {
+            (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment)
+        }
         var slots: [PlannedSlot] = []
         var text = "\(path): valid, \(schedule.entries.count) \(schedule.entries.count == 1 ? "entry" : "entries")\n"
         for entry in schedule.entries {
-            let upcoming = SlotPlanner.upcoming(of: entry, after: now, count: 3)
+            var upcoming = SlotPlanner.upcoming(of: entry, after: now, count: 3)
+            if let instance = instances[entry.alias] {
+                for index in upcoming.indices {
+                    upcoming[index].name = entry.name(for: upcoming[index].slot, instanceName: instance.name, engine: instance.engine)
+                    upcoming[index].description = entry.description(for: upcoming[index].slot, instanceName: instance.name, engine: instance.engine)
+                }
+            }
             slots += upcoming
             text += "\n\(entry.alias): instance \(entry.instanceID), cloud \(entry.cloudName), cron \"\(entry.cron.source)\", zone \(entry.timeZone.scheduleName)"
             if entry.jitter > .zero {
@@ -51,10 +74,76 @@ struct CheckConfigCommand: ParsableCommand {
         let offline = schedule.entries.contains { entry in
             entry.nameTemplate.usesOnlineVariables || entry.descriptionTemplate.usesOnlineVariables
         }
-        if offline {
+        if offline && !online {
             text += "\nnote: offline, {instance_name} renders as the instance id and {engine} as \"\(NameContext.unknownEngine)\"; the service uses the values the API reports\n"
         }
         print(json ? SlotListing.json(slots) : text, terminator: json ? "\n" : "")
+        if onlineFailed { throw ExitCode(1) }
+    }
+}
+
+/// `check-config --online`: every entry's instance, checked through the API.
+enum OnlineCheck {
+    /// Returns the instance of each entry (by alias) and whether any check failed; prints one
+    /// line per entry to stderr. Throws `ExitCode(2)` when a cloud's credentials are incomplete.
+    static func run(_ schedule: Schedule, environment: [String: String]) async throws -> ([String: Instance], Bool) {
+        var logger = Logger(label: "rds-backupd.check-config") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        var found: [String: Instance] = [:]
+        var failed = false
+        for cloudName in Set(schedule.entries.map(\.cloudName)).sorted() {
+            guard let settings = schedule.clouds[cloudName] else { continue }
+            let transport: HTTPTransport
+            let client: RDSAPIClient
+            switch makeClient(settings, environment: environment, logger: logger) {
+            case .success(let made): (transport, client) = made
+            case .failure(let error):
+                ScheduleCommandSupport.printError("cloud \(cloudName): \(error)")
+                throw ExitCode(2)
+            }
+            for entry in schedule.entries where entry.cloudName == cloudName {
+                let verdict: String
+                do {
+                    guard let instance = try await client.instance(id: entry.instanceID) else {
+                        failed = true
+                        ScheduleCommandSupport.printError("\(entry.alias): instance \(entry.instanceID) does not exist in cloud \(cloudName) (project \(try await client.serviceRoot().projectID))")
+                        continue
+                    }
+                    found[entry.alias] = instance
+                    if instance.isReplica {
+                        failed = true
+                        verdict = "FAILED: it is a read replica, which cannot be backed up manually; back up its primary"
+                    } else if entry.databases != nil && !instance.isSQLServer {
+                        failed = true
+                        verdict = "FAILED: `databases` is set but the engine is \(instance.datastoreType); partial backups are SQL Server only"
+                    } else if !instance.isActive {
+                        verdict = "warning: status \(instance.status); slots wait until it is ACTIVE"
+                    } else {
+                        verdict = "ok"
+                    }
+                    let version = instance.datastoreVersion.map { " \($0)" } ?? ""
+                    ScheduleCommandSupport.printError(
+                        "\(entry.alias): instance '\(instance.name)' (\(instance.datastoreType)\(version), \(instance.type), \(instance.status)): \(verdict)")
+                } catch {
+                    failed = true
+                    ScheduleCommandSupport.printError("\(entry.alias): cannot check instance \(entry.instanceID): \(error)")
+                }
+            }
+            try? await transport.shutdown()
+        }
+        return (found, failed)
+    }
+
+    static func makeClient(
+        _ settings: CloudSettings, environment: [String: String], logger: Logger
+    ) -> Result<(HTTPTransport, RDSAPIClient), ClientConfigurationError> {
+        Result { () throws(ClientConfigurationError) -> (HTTPTransport, RDSAPIClient) in
+            let profile = try settings.loadProfile(environment: environment)
+            var configuration = HTTPTransport.Configuration()
+            configuration.caBundlePath = profile.caBundlePath
+            let transport = try HTTPTransport(configuration: configuration, environment: environment)
+            return (transport, try RDSAPIClient(profile: profile, transport: transport, logger: logger))
+        }
     }
 }
 
