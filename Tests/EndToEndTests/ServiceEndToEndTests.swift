@@ -174,6 +174,39 @@ import Glibc
         #expect(binary.stderr.contains("stopping: no new slots"))
     }
 
+    @Test func backupNowWaitsForItsBackupAndStatusAndHistoryReportIt() async throws {
+        let simulator = try await Self.simulator()
+        defer { Task { try? await simulator.shutdown() } }
+        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let schedule = try Self.schedule(simulator, in: directory)
+        let common = ["--schedule", schedule, "--state-dir", directory]
+        let now = try await BinaryRunner.run(
+            ["backup-now", "orders", "--wait", "--poll-interval", "1s"] + common, environment: Self.environment(simulator))
+        #expect(now.status == 0, "\(now.stderr)")
+        #expect(now.stdout.contains("completed"))
+        let backups = simulator.backups()
+        #expect(backups.count == 1)
+
+        let history = try await BinaryRunner.run(["history", "--json"] + common)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["trigger"] as? String == "manual")
+        #expect(rows.first?["state"] as? String == "completed")
+        #expect(rows.first?["backup_id"] as? String == backups.first?.id)
+
+        let status = try await BinaryRunner.run(["status", "--json"] + common)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.first?["entry"] as? String == "orders")
+        #expect(entries.first?["last_backup_name"] as? String == backups.first?.name)
+        #expect(entries.first?["consecutive_failures"] as? Int == 0)
+        #expect(entries.first?["next_slot"] != nil)
+
+        let unknown = try await BinaryRunner.run(["backup-now", "nosuch"] + common, environment: Self.environment(simulator))
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("entries are orders"))
+    }
+
     static func slotSuffix(_ slot: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
