@@ -11,7 +11,13 @@ import RDSClient
 /// latest slot is failing. Every deletion is logged as `backupPruned`; a failed delete is logged as
 /// `pruneFailed` and retried on the next run. `prune` never throws: backups never wait on it.
 ///
-/// The service calls `prune(entry:now:)` after each slot of the entry that ended COMPLETED.
+/// The service calls it after each slot of an entry that ended COMPLETED, on the same task (so the
+/// instance's next slot waits the few calls it takes, and shutdown cancels it):
+///
+///     let result = await runner.run(record, entry: entry)
+///     if result.state == .completed, entry.retention != nil {
+///         _ = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
+///     }
 public struct Pruner: Sendable {
     public var client: RDSAPIClient
     public var store: StateStore
@@ -24,6 +30,12 @@ public struct Pruner: Sendable {
         self.store = store
         self.logger = logger
         self.gate = gate
+    }
+
+    /// A pruner with a slot runner's client, state, API gate and logger: what the service uses
+    /// after a slot of an entry ends COMPLETED.
+    public init(sharing runner: SlotRunner) {
+        self.init(client: runner.client, store: runner.store, logger: runner.logger, gate: runner.gate)
     }
 
     /// Prunes `entry`'s own backups as of `now`; with `dryRun` it only reports what it would do.

@@ -32,7 +32,7 @@ import Testing
             let entry = try h.ordersEntry("timezone: Europe/Berlin\nretention: { \(rule) }")
             var names: [String: String] = [:]
             for slot in Self.slots { names[slot] = try h.seedOurs(entry, slotAt: Self.at(slot)).name }
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.error == nil && report.held == nil)
             let expectedGone = Set(Self.slots).subtracting(survivors).compactMap { names[$0] }.sorted()
             #expect(report.deleted.map(\.name).sorted() == expectedGone, "\(rule)")
@@ -50,7 +50,7 @@ import Testing
             let entry = try h.ordersEntry("retention: { keep_last: 1 }")
             let old = try h.seedOurs(entry, slotAt: Self.at("2027-01-13T02:00:00Z"))
             try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"))
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.deleted.map(\.backupID) == [old.id])
             #expect(report.deleted.first?.rule == "keep_last=1")
             let line = try #require(h.logs.all.first { $0.contains("MESSAGE_ID=\(BackupEvent.backupPruned.messageID)") })
@@ -58,12 +58,12 @@ import Testing
                           "RDS_INSTANCE_ID=\(SimulatorFixture.orders)"] {
                 #expect(line.contains(field), "\(field) in \(line)")
             }
-            let deletes = h.deleteRequests()
+            let deletes = h.deleteRequestCount()
             #expect(deletes == 1)
             // While it is DELETING, a second run leaves it alone: DELETING already means gone.
-            let again = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let again = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(again.items.first { $0.backupID == old.id }?.outcome == .deleting)
-            #expect(h.deleteRequests() == deletes)
+            #expect(h.deleteRequestCount() == deletes)
             let records = try h.store.pruneRecords()
             #expect(records.map(\.backupID) == [old.id] && records.first?.outcome == .deleted && records.first?.rule == "keep_last=1")
         }
@@ -88,7 +88,7 @@ import Testing
             let older = try h.seedOurs(entry, slotAt: Self.at("2027-01-13T02:00:00Z"))
             let newest = try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"))
 
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.deleted.map(\.backupID) == [older.id])
             let live = Set(h.backups().filter { $0.status == .completed }.map(\.id))
             #expect(live == [sameName.id, impostor.id, other.id, legacy.id, newest.id])
@@ -106,7 +106,7 @@ import Testing
             let first = try h.seedOurs(entry, slotAt: Self.at("2026-12-01T02:00:00Z"))
             let second = try h.seedOurs(entry, slotAt: Self.at("2026-12-02T02:00:00Z"))
             let building = try h.seedOurs(entry, slotAt: h.clock.now(), status: .building, slotState: .created)
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.deleted.map(\.backupID) == [first.id])
             let byID = Dictionary(uniqueKeysWithValues: report.items.map { ($0.backupID, $0) })
             #expect(byID[second.id]?.rule == "newest_completed" && byID[second.id]?.outcome == .kept)
@@ -125,15 +125,15 @@ import Testing
             row.errorMessage = "instance busy"
             try h.store.save(row, now: failing)
 
-            let held = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let held = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(held.held?.contains("failed") == true)
             #expect(held.items.filter { $0.outcome == .held }.count == 3)  // two completed, one failed backup
-            #expect(held.deleted.isEmpty && h.deleteRequests() == 0)
+            #expect(held.deleted.isEmpty && h.deleteRequestCount() == 0)
             #expect(h.backups().count == 4)
 
             // A completed slot ends the failure; the next prune catches up.
             try h.seedOurs(entry, slotAt: Self.at("2027-01-15T02:00:00Z"))
-            let resumed = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let resumed = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(resumed.held == nil)
             #expect(resumed.deleted.count == 4)
             #expect(h.liveCompletedNames() == ["orders-20270115-0200"])
@@ -145,17 +145,17 @@ import Testing
             let entry = try h.ordersEntry("retention: { keep_last: 1 }")
             for day in ["11", "12", "13"] { try h.seedOurs(entry, slotAt: Self.at("2027-01-\(day)T02:00:00Z")) }
             let before = h.simulator.backups()
-            let dry = await h.pruner().prune(entry: entry, now: h.clock.now(), dryRun: true)
+            let dry = await h.testPruner().prune(entry: entry, now: h.clock.now(), dryRun: true)
             #expect(dry.dryRun)
             let wouldGo = dry.items.filter { $0.outcome == .wouldDelete }.map(\.name).sorted()
             #expect(wouldGo == ["orders-20270111-0200", "orders-20270112-0200"])
             #expect(dry.deleted.isEmpty)
-            #expect(h.deleteRequests() == 0)
+            #expect(h.deleteRequestCount() == 0)
             #expect(h.simulator.backups() == before)
             #expect(try h.store.pruneRecords().isEmpty)
             #expect(!h.logs.all.contains { $0.contains(BackupEvent.backupPruned.messageID) })
             // The real run does what the dry run said.
-            let real = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let real = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(real.deleted.map(\.name).sorted() == wouldGo)
         }
     }
@@ -166,7 +166,7 @@ import Testing
             let oldFailure = try h.seedOurs(entry, slotAt: Self.at("2027-01-10T02:00:00Z"), status: .failed)
             let recentFailure = try h.seedOurs(entry, slotAt: Self.at("2027-01-13T02:00:00Z"), status: .failed)
             try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"))
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.deleted.map(\.backupID) == [oldFailure.id])
             #expect(report.deleted.first?.rule == "keep_failed_for=3d")
             #expect(report.items.first { $0.backupID == recentFailure.id }?.outcome == .kept)
@@ -181,11 +181,11 @@ import Testing
             let previous = try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"))
 
             h.simulator.inject(.serverError(status: 503), on: .listBackups, count: 1)
-            let unlisted = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let unlisted = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(unlisted.error?.contains("cannot list") == true && unlisted.items.isEmpty)
 
             h.simulator.inject(.serverError(status: 503), on: .deleteBackup, count: 1)
-            let failed = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let failed = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(failed.failed.map(\.backupID) == [old.id])
             #expect(failed.failed.first?.error?.contains("503") == true)
             #expect(h.logs.all.contains { $0.contains("MESSAGE_ID=\(BackupEvent.pruneFailed.messageID)") && $0.contains("RDS_BACKUP_ID=\(old.id)") })
@@ -195,7 +195,9 @@ import Testing
             let slot = await h.runner().run(try h.claim(entry), entry: entry)
             #expect(slot.state == .completed, "\(slot)")
 
-            let retried = await h.pruner().prune(entry: entry, now: h.clock.now())
+            // As the service does after a completed slot: a pruner sharing the runner's client, state and gate.
+            let runner = h.runner()
+            let retried = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
             #expect(Set(retried.deleted.map(\.backupID)) == [old.id, previous.id])
             #expect(h.liveCompletedNames() == [slot.name ?? "?"])
             let record = try #require(try h.store.pruneRecords().first { $0.backupID == old.id })
@@ -207,7 +209,7 @@ import Testing
         try await ServiceHarness.with { h in
             let entry = try h.ordersEntry()
             for day in ["11", "12", "13"] { try h.seedOurs(entry, slotAt: Self.at("2027-01-\(day)T02:00:00Z")) }
-            let report = await h.pruner().prune(entry: entry, now: h.clock.now())
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
             #expect(report.retention == nil && report.items.isEmpty)
             #expect(h.simulator.requests().isEmpty)
             #expect(h.backups().count == 3)
@@ -257,11 +259,11 @@ extension ServiceHarness {
 
     static func newBackupID() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "br01" }
 
-    func pruner() -> Pruner { Pruner(client: client, store: store, logger: logs.logger(), gate: gate) }
+    func testPruner() -> Pruner { Pruner(client: client, store: store, logger: logs.logger(), gate: gate) }
 
     /// Names of the orders instance's COMPLETED backups, sorted.
     func liveCompletedNames() -> [String] { backups().filter { $0.status == .completed }.map(\.name).sorted() }
 
     /// DELETE requests the simulator received.
-    func deleteRequests() -> Int { simulator.requests().filter { $0.route == .deleteBackup }.count }
+    func deleteRequestCount() -> Int { simulator.requests().filter { $0.route == .deleteBackup }.count }
 }
