@@ -48,6 +48,15 @@ select_sandbox() {
     CG=$CGROOT/rdsbackupd-harness-$NAME
 }
 
+# close every descriptor above stderr of the current (sub)shell
+close_inherited_fds() {
+    local fd
+    for fd in $(ls /proc/$BASHPID/fd); do
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null
+    return 0
+}
+
 # running PID: exists and is not a zombie
 running() { local s; s=$(awk '{ sub(/.*\) /, ""); print $1 }' /proc/"$1"/stat 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; }
 parent_of() { awk '{ sub(/.*\) /, ""); print $2 }' /proc/"$1"/stat 2>/dev/null; }
@@ -188,8 +197,12 @@ cmd_up() {
     [ -z "$hostnet" ] && flags+=(--net)
     # No INT/TERM between launching and recording the pid, so `down` can always find it.
     trap '' INT TERM
-    H_DIR=$DIR H_CG=$CG H_PATH=$INNER_PATH H_SYSTEMD=$SYSTEMD \
-        unshare "${flags[@]}" -- /bin/sh "$DIR/enter.sh" </dev/null >"$DIR/boot.log" 2>&1 &
+    # The sandbox outlives this script, so it must not keep the caller's descriptors open:
+    # a caller that waits for EOF on an inherited descriptor (Foundation's Process does, on a
+    # socket it passes to the child) would otherwise wait until `down`.
+    ( close_inherited_fds
+      H_DIR=$DIR H_CG=$CG H_PATH=$INNER_PATH H_SYSTEMD=$SYSTEMD \
+          exec unshare "${flags[@]}" -- /bin/sh "$DIR/enter.sh" ) </dev/null >"$DIR/boot.log" 2>&1 &
     local launcher=$! i
     echo "$launcher" > "$DIR/launcher.pid"
     trap - INT TERM
