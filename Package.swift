@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rds-backupd", targets: ["rds-backupd"]),
         .library(name: "RDSClient", targets: ["RDSClient"]),
         .library(name: "RDSSimulator", targets: ["RDSSimulator"]),
+        .library(name: "BackupScheduler", targets: ["BackupScheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -109,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["Systemd", "BackupScheduler", "RDSClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Systemd", "BackupScheduler", "RDSClient", .product(name: "Logging", package: "swift-log"), "RDSTestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -94,7 +94,7 @@ import Glibc
         let arguments = ["run", "--schedule", schedule, "--state-dir", directory, "--poll-interval", "1s"]
 
         let first = try RunningBinary(arguments, environment: Self.environment(simulator, extra: ["RDS_BACKUPD_TEST_PAUSE_AT": "after-create"]))
-        #expect(try await first.waitForLine(containing: "test-pause: after-create"), "stderr: \(first.stderr)")
+        #expect(await first.waitForLine(containing: "test-pause: after-create"), "stderr: \(first.stderr)")
         first.kill(SIGKILL)
         _ = await first.waitForExit()
         #expect(simulator.backups().count == 1, "the cloud has the backup")
@@ -152,12 +152,12 @@ import Glibc
         let schedule = try Self.schedule(simulator, in: directory)
         let valid = try String(contentsOfFile: schedule, encoding: .utf8)
         let binary = try RunningBinary(["run", "--schedule", schedule, "--state-dir", directory], environment: Self.environment(simulator))
-        #expect(try await binary.waitForLine(containing: "rds-backupd started with 1 entry"), "\(binary.stderr)")
+        #expect(await binary.waitForLine(containing: "rds-backupd started with 1 entry"), "\(binary.stderr)")
 
         try valid.replacingOccurrences(of: "cron: \"* * * * *\"", with: "cron: \"0 * * * * *\"")
             .write(toFile: schedule, atomically: true, encoding: .utf8)
         binary.kill(SIGHUP)
-        #expect(try await binary.waitForLine(containing: "configuration rejected"), "\(binary.stderr)")
+        #expect(await binary.waitForLine(containing: "configuration rejected"), "\(binary.stderr)")
         #expect(binary.stderr.contains("schedule.yaml:15:11: backups[0].cron"), "the error names the line: \(binary.stderr)")
 
         try (valid + """
@@ -167,7 +167,7 @@ import Glibc
                 cron: "0 3 * * *"
             """).write(toFile: schedule, atomically: true, encoding: .utf8)
         binary.kill(SIGHUP)
-        #expect(try await binary.waitForLine(containing: "configuration reloaded from \(schedule): 2 entries"), "\(binary.stderr)")
+        #expect(await binary.waitForLine(containing: "configuration reloaded from \(schedule): 2 entries"), "\(binary.stderr)")
 
         binary.kill(SIGTERM)
         #expect(await binary.waitForExit() == 0)
@@ -213,49 +213,5 @@ import Glibc
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmm"
         return formatter.string(from: slot)
-    }
-}
-
-/// The binary running in the background, its stderr collected as it comes.
-final class RunningBinary: @unchecked Sendable {
-    private let process = Process()
-    private let lock = NSLock()
-    private var collected = Data()
-
-    init(_ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = BinaryRunner.binary
-        process.arguments = arguments
-        process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.collected.append(data) }
-        }
-        try process.run()
-    }
-
-    var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
-
-    func waitForLine(containing text: String, timeout: TimeInterval = 30) async throws -> Bool {
-        try await ServiceEndToEndTests.eventually(timeout: timeout) { stderr.contains(text) }
-    }
-
-    func kill(_ signal: Int32) {
-        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
-    }
-
-    /// The exit status (128 + signal for a killed process).
-    func waitForExit(timeout: TimeInterval = 40) async -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 }

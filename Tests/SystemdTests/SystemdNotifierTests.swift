@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 @testable import Systemd

@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// A real AF_UNIX SOCK_DGRAM socket standing in for systemd's notify socket.
-final class DatagramListener {
-    let fd: Int32
+public final class DatagramListener: @unchecked Sendable {
+    public let fd: Int32
     /// The address as NOTIFY_SOCKET spells it ("/path" or "@abstract").
-    let address: String
+    public let address: String
     private let path: String?
 
     /// Binds a file system socket in a fresh temp directory, or an abstract one.
-    init(abstract: Bool = false) throws {
+    public init(abstract: Bool = false) throws {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         var bytes: [UInt8]
@@ -40,7 +40,7 @@ final class DatagramListener {
 
     /// The next queued datagram, or nil when none is queued (never blocks: a send to a bound
     /// datagram socket is queued before the sender's call returns).
-    func receive() -> String? {
+    public func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         guard n >= 0 else { return nil }
@@ -48,10 +48,23 @@ final class DatagramListener {
     }
 
     /// Every queued datagram, in order.
-    func receiveAll() -> [String] {
+    public func receiveAll() -> [String] {
         var messages: [String] = []
         while let message = receive() { messages.append(message) }
         return messages
+    }
+
+    /// Collects datagrams until one satisfies `done` or `timeout` passes (a real process is being
+    /// awaited, so this polls the socket briefly instead of sleeping for a fixed time).
+    public func collect(until done: ([String]) -> Bool, timeout: Duration) async -> [String] {
+        var messages: [String] = []
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            messages += receiveAll()
+            if done(messages) { return messages }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return messages + receiveAll()
     }
 
     deinit {
