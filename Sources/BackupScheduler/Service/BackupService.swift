@@ -324,7 +324,12 @@ public actor BackupService: Service {
         let instance = record.instanceID
         let entry = job.entry
         running[instance] = Task {
-            _ = await runner.run(record, entry: entry)
+            let result = await runner.run(record, entry: entry)
+            // Retention runs on the same task, so one job per instance still holds; it never
+            // throws, and a failed delete is only logged and retried after the next slot.
+            if result.state == .completed, entry.retention != nil, !Task.isCancelled {
+                _ = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
+            }
             await self.finished(instance: instance)
         }
     }
