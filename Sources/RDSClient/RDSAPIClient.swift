@@ -75,7 +75,7 @@ public final class RDSAPIClient: Sendable {
             throw RDSError(
                 operation: operation, errorClass: .transient, status: response.status,
                 message: "the answer could not be read (\(DecodingFailure.describe(error))); the backup may have been created",
-                requestID: response.headers.first(name: "X-Request-Id"), mayHaveTakenEffect: true)
+                requestID: response.requestID, mayHaveTakenEffect: true)
         }
     }
 
@@ -146,9 +146,18 @@ public final class RDSAPIClient: Sendable {
     ) async throws -> [Item] {
         var all: [Item] = []
         var offset = 0
+        var previousBody: [UInt8]?
         for _ in 0..<Self.maxPages {
             let response = try await send(
                 operation: operation, method: .GET, path: path, query: items(offset, Self.pageSize), body: [])
+            // A server that ignores `offset` sends the same full page forever; stop at once, loudly.
+            if response.body == previousBody {
+                throw RDSError(
+                    operation: operation, errorClass: .transient, status: response.status,
+                    message: "the page at offset \(offset) repeats the previous one; the server ignores offset",
+                    requestID: response.requestID)
+            }
+            previousBody = response.body
             let page: Page
             do {
                 page = try JSONDecoder().decode(Page.self, from: Data(response.body))
@@ -156,7 +165,7 @@ public final class RDSAPIClient: Sendable {
                 throw RDSError(
                     operation: operation, errorClass: .transient, status: response.status,
                     message: "the answer could not be read (\(DecodingFailure.describe(error)))",
-                    requestID: response.headers.first(name: "X-Request-Id"))
+                    requestID: response.requestID)
             }
             let (pageItems, total) = decode(page)
             all.append(contentsOf: pageItems)
@@ -227,7 +236,7 @@ public final class RDSAPIClient: Sendable {
                 operation: operation, errorClass: error.isCertificateProblem ? .permanent : .transient,
                 message: error.message, mayHaveTakenEffect: error.mayHaveReachedServer && method != .GET)
         }
-        let requestID = response.headers.first(name: "X-Request-Id")
+        let requestID = response.requestID
         logger.debug(
             "request answered",
             metadata: [

@@ -95,7 +95,7 @@ public actor TokenProvider {
             if response.status == 400 || response.status == 403 || response.status == 404 { errorClass = .auth }
             throw RDSError(
                 operation: operation, errorClass: errorClass, status: response.status, code: parsed.code,
-                message: parsed.message, requestID: parsed.requestID ?? response.headers.first(name: "X-Request-Id"),
+                message: parsed.message, requestID: parsed.requestID ?? response.requestID,
                 retryAfter: RetryAfter.parse(response.headers.first(name: "Retry-After"), now: now()))
         }
         guard let tokenValue = response.headers.first(name: "X-Subject-Token"), !tokenValue.isEmpty else {
@@ -124,7 +124,7 @@ public actor TokenProvider {
         guard let expiresAt = APITime.parse(envelope.token.expires_at) else {
             throw RDSError(
                 operation: operation, errorClass: .transient, status: response.status,
-                message: "the token's expires_at '\(envelope.token.expires_at)' is not a time")
+                message: "the token's expires_at '\(APIErrorBody.clean(envelope.token.expires_at, limit: 40))' is not a time")
         }
         guard let scopedProject = envelope.token.project?.id ?? projectID else {
             throw RDSError(

@@ -20,8 +20,47 @@ public struct APIErrorBody: Sendable, Equatable {
         self.requestID = requestID
     }
 
-    /// Parses `body`; `status` is used for the message when the body says nothing.
+    /// The longest message, code and request id kept from any body: they end up in the journal.
+    static let maxMessage = 500
+    static let maxCode = 64
+    static let maxRequestID = 128
+
+    /// Parses `body`; `status` is used for the message when the body says nothing. Every text is
+    /// stripped of control characters and bounded, since a hostile or broken server chose it.
     public static func parse(_ body: [UInt8], status: Int) -> APIErrorBody {
+        let parsed = parseRaw(body, status: status)
+        return APIErrorBody(
+            code: parsed.code.map { clean($0, limit: maxCode) }, message: clean(parsed.message, limit: maxMessage),
+            requestID: parsed.requestID.map { clean($0, limit: maxRequestID) })
+    }
+
+    /// `text` without control characters (line breaks become spaces), at most `limit` characters
+    /// (then ending in `…`).
+    public static func clean(_ text: String, limit: Int) -> String {
+        var out = String.UnicodeScalarView()
+        var kept = 0
+        var cut = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control || scalar == "\u{FFFD}" {
+                guard scalar == "\n" || scalar == "\r" || scalar == "\t", out.last != " " else { continue }
+            }
+            // Counting scalars bounds the work; the character count is checked below.
+            if kept == limit {
+                cut = true
+                break
+            }
+            out.append(scalar.properties.generalCategory == .control ? " " : scalar)
+            kept += 1
+        }
+        var cleaned = String(out)
+        if cleaned.count > limit {
+            cleaned = String(cleaned.prefix(limit))
+            cut = true
+        }
+        return cut ? cleaned + "…" : cleaned
+    }
+
+    private static func parseRaw(_ body: [UInt8], status: Int) -> APIErrorBody {
         let fallback = "HTTP \(status) with \(body.isEmpty ? "an empty body" : "a body that is not an API error")"
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             return APIErrorBody(code: nil, message: plainText(body) ?? fallback, requestID: nil)

@@ -31,6 +31,11 @@ public struct HTTPResponseData: Sendable {
         self.headers = headers
         self.body = body
     }
+
+    /// The `X-Request-Id` header, cleaned and bounded (the server chose it; it goes into the journal).
+    public var requestID: String? {
+        headers.first(name: "X-Request-Id").map { APIErrorBody.clean($0, limit: APIErrorBody.maxRequestID) }
+    }
 }
 
 /// Why no HTTP answer arrived.
