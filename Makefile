@@ -12,7 +12,7 @@ BIN        := .build/debug/rds-backupd
 .PHONY: deps build release run test install peer-check clean help
 
 help:
-	@echo "make run      run the demo against the embedded simulator"
+	@echo "make run      run the service on the embedded simulator with config/demo.yaml (Ctrl-C stops it)"
 	@echo "make test     build once and run every test (root: also starts a journald for the journal tests)"
 	@echo "make install  build a release binary and install it with the unit, catalog and example schedule"
 	@echo "make peer-check  check the simulator with the real OpenStack CLI + OTC extensions (needs PyPI)"
@@ -31,9 +31,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The service against the embedded simulator with config/demo.yaml (slots every minute or two):
+# backups are created, followed and completed within two minutes. Ctrl-C stops it.
 run: build
-	$(BIN) create-backup --simulate --instance d8e6ca5a624745bcb546a227aa3ae1cfin01 \
-		--name demo-$$(date -u +%Y%m%d-%H%M%S) --description "made by make run" --wait --poll-interval 1s
+	@state=$$(mktemp -d /tmp/rds-backupd-demo.XXXXXX); \
+	echo "demo state in $$state; in another terminal: $(BIN) status --schedule config/demo.yaml --state-dir $$state"; \
+	exec $(BIN) run --simulate --schedule config/demo.yaml --state-dir $$state
 
 test: deps
 	@if [ "$$(id -u)" = 0 ] && [ -x scripts/start-journald.sh ]; then scripts/start-journald.sh; fi
