@@ -195,13 +195,7 @@ final class CloudPool: @unchecked Sendable {
             simulated.region = settings.region
             profile = simulated
         } else {
-            var overrides = ProfileOverrides(
-                region: settings.region, authURL: settings.authURL, endpoint: settings.endpoint, caBundlePath: settings.caBundle)
-            switch settings.project {
-            case .id(let id): overrides.projectID = id
-            case .name(let name): overrides.projectName = name
-            }
-            profile = try CredentialLoader(environment: environment).load(settings.auth, overrides: overrides)
+            profile = try settings.loadProfile(environment: environment)
         }
         var configuration = HTTPTransport.Configuration()
         configuration.caBundlePath = profile.caBundlePath
