@@ -28,8 +28,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The Swift runtime is linked in, so the installed binary runs where no toolchain is installed.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # The service against the embedded simulator with config/demo.yaml (slots every minute or two):
 # backups are created, followed and completed within two minutes. Ctrl-C stops it.
