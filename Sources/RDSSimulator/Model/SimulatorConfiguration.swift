@@ -66,9 +66,26 @@ public struct SimulatorConfiguration: Sendable {
     public var reportBackingUpStatus = true
     /// Injected delays are capped at this many seconds, so a test can never hang on one.
     public var maxInjectedDelay: TimeInterval = 120
+    /// Wall-clock time added before every answer, as the round trip to a far-away API takes (0: none).
+    /// For load benchmarks; capped by `maxInjectedDelay` like the injected delays.
+    public var responseLatency: TimeInterval = 0
+    /// The API gateway's throttling of RDS requests (IAM's token routes are not limited); nil: unlimited.
+    public var rateLimit: RateLimit?
     /// Address and port `run()` binds to (port 0 = ephemeral).
     public var host = "127.0.0.1"
     public var port = 0
+
+    /// A token bucket on the simulator clock: `burst` requests at once, refilled at `requestsPerSecond`.
+    /// A request that finds the bucket empty is answered 429 `APIG.0308` with `Retry-After` (whole
+    /// seconds until a token is back, at least 1), without handling, as APIG throttles.
+    public struct RateLimit: Sendable, Equatable {
+        public var requestsPerSecond: Double
+        public var burst: Int
+        public init(requestsPerSecond: Double, burst: Int) {
+            self.requestsPerSecond = requestsPerSecond
+            self.burst = burst
+        }
+    }
 
     /// The defaults: one user, one access key, no instances.
     public init() {}

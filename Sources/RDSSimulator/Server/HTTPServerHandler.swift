@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// One connection's HTTP/1.1 requests, handed to `SimulatorCore`, with the injected faults applied
-/// at the socket: resets, delays, broken bodies.
+/// at the socket: resets, delays, broken bodies, and the configured response latency.
 final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -95,7 +95,19 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Sends the answer, after the configured `responseLatency` when there is one.
     private func write(_ response: SimResponse?, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        let latency = core.state.withLock { min($0.configuration.responseLatency, $0.configuration.maxInjectedDelay) }
+        guard latency > 0 else {
+            send(response, version: version, keepAlive: keepAlive, context: context)
+            return
+        }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(latency * 1e9))) {
+            self.send(response, version: version, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func send(_ response: SimResponse?, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
         guard let response, context.channel.isActive else { return }
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))

@@ -22,6 +22,9 @@ struct SimState: Sendable {
     var requests: [RecordedRequest] = []
     var tokensIssued = 0
     var backupsCreated = 0
+    /// The rate limit's bucket: tokens left when last refilled, and when that was.
+    var rateTokens: Double?
+    var rateRefilledAt: Date?
 
     mutating func setAuth(_ kind: RecordedRequest.AuthKind, at index: Int) {
         requests[index].auth = kind
@@ -38,6 +41,23 @@ struct SimState: Sendable {
             return fault
         }
         return nil
+    }
+
+    /// Takes a token of the rate limit's bucket; returns the `Retry-After` seconds when it is empty.
+    mutating func throttle(route: SimulatedRoute?, now: Date) -> Int? {
+        guard let limit = configuration.rateLimit, route != .token, route != nil, limit.requestsPerSecond > 0 else {
+            return nil
+        }
+        let capacity = Double(max(1, limit.burst))
+        let elapsed = max(0, now.timeIntervalSince(rateRefilledAt ?? now))
+        var tokens = min(capacity, (rateTokens ?? capacity) + elapsed * limit.requestsPerSecond)
+        rateRefilledAt = now
+        defer { rateTokens = tokens }
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return max(1, Int(((1 - tokens) / limit.requestsPerSecond).rounded(.up)))
     }
 
     func instance(_ id: String) -> SimulatedInstance? { instances.first { $0.id == id } }
@@ -75,7 +95,10 @@ final class SimulatorCore: Sendable {
         let match = RouteMatch(method: request.method, segments: request.segments)
         let now = clock.now()
         return state.withLock { state in
-            let fault = state.popFault(for: match.route)
+            var fault = state.popFault(for: match.route)
+            if fault == nil, let retryAfter = state.throttle(route: match.route, now: now) {
+                fault = .throttled(retryAfter: retryAfter)
+            }
             if fault == .expireAllTokens {
                 for key in state.tokens.keys { state.tokens[key]?.revoked = true }
             }
