@@ -216,6 +216,17 @@ import Testing
         }
     }
 
+    // MARK: - Error bodies found by the fuzzer (Fuzz/corpus/api-response/regression-*)
+
+    @Test func anErrorBodyOfOnlyTagsAndControlCharactersStillHasAMessage() {
+        // Found by fuzz-api-response: plain-text extraction kept a DEL, cleaning removed it, the message was empty.
+        let body: [UInt8] = Array("<html><http{e\"D\"0308>>>>><>>>>>>".utf8) + [0xFF, 0xFF, 0x3E, 0x7F, 0xFF, 0x3E, 0xFF]
+        let parsed = APIErrorBody.parse(body, status: 502)
+        #expect(parsed.message == "HTTP 502 with a body that is not an API error")
+        #expect(APIErrorBody.parse(Array(#"{"error_code":"\u0007","error_msg":"\u001b\u0000","request_id":"\n"}"#.utf8), status: 400)
+            == APIErrorBody(code: nil, message: "HTTP 400 with a body that is not an API error", requestID: nil))
+    }
+
     // MARK: - Pagination that lies
 
     static func backupsPage(offset: Int, count: Int, total: String) -> ScriptedResponse {

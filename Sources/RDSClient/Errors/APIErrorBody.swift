@@ -29,13 +29,15 @@ public struct APIErrorBody: Sendable, Equatable {
     /// stripped of control characters and bounded, since a hostile or broken server chose it.
     public static func parse(_ body: [UInt8], status: Int) -> APIErrorBody {
         let parsed = parseRaw(body, status: status)
+        let message = clean(parsed.message, limit: maxMessage)
         return APIErrorBody(
-            code: parsed.code.map { clean($0, limit: maxCode) }, message: clean(parsed.message, limit: maxMessage),
-            requestID: parsed.requestID.map { clean($0, limit: maxRequestID) })
+            code: parsed.code.map { clean($0, limit: maxCode) }.flatMap { $0.isEmpty ? nil : $0 },
+            message: message.isEmpty ? fallback(body, status: status) : message,
+            requestID: parsed.requestID.map { clean($0, limit: maxRequestID) }.flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// `text` without control characters (line breaks become spaces), at most `limit` characters
-    /// (then ending in `…`).
+    /// `text` without control characters (line breaks become spaces) or surrounding spaces, at
+    /// most `limit` characters (then ending in `…`).
     public static func clean(_ text: String, limit: Int) -> String {
         var out = String.UnicodeScalarView()
         var kept = 0
@@ -52,7 +54,7 @@ public struct APIErrorBody: Sendable, Equatable {
             out.append(scalar.properties.generalCategory == .control ? " " : scalar)
             kept += 1
         }
-        var cleaned = String(out)
+        var cleaned = String(out).trimmingCharacters(in: .whitespaces)
         if cleaned.count > limit {
             cleaned = String(cleaned.prefix(limit))
             cut = true
@@ -60,8 +62,13 @@ public struct APIErrorBody: Sendable, Equatable {
         return cut ? cleaned + "…" : cleaned
     }
 
+    /// The message when the body says nothing readable.
+    private static func fallback(_ body: [UInt8], status: Int) -> String {
+        "HTTP \(status) with \(body.isEmpty ? "an empty body" : "a body that is not an API error")"
+    }
+
     private static func parseRaw(_ body: [UInt8], status: Int) -> APIErrorBody {
-        let fallback = "HTTP \(status) with \(body.isEmpty ? "an empty body" : "a body that is not an API error")"
+        let fallback = fallback(body, status: status)
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             return APIErrorBody(code: nil, message: plainText(body) ?? fallback, requestID: nil)
         }
