@@ -83,7 +83,9 @@ struct TestSetupError: Error, CustomStringConvertible {
     static func client(endpoint: String, caBundle: String? = nil) throws -> (RDSAPIClient, HTTPTransport) {
         var configuration = HTTPTransport.Configuration()
         configuration.caBundlePath = caBundle
-        configuration.connectTimeout = .seconds(5)
+        // AsyncHTTPClient retries a failed handshake with backoff until the connect timeout, so a
+        // refused certificate costs this long (the error is then permanent: nothing retries it).
+        configuration.connectTimeout = .seconds(3)
         configuration.requestTimeout = .seconds(10)
         let transport = try HTTPTransport(configuration: configuration, environment: [:])
         let profile = CloudProfile(
@@ -97,7 +99,9 @@ struct TestSetupError: Error, CustomStringConvertible {
     static func listingError(endpoint: String, caBundle: String? = nil) async throws -> (RDSError?, [Instance]) {
         let (client, transport) = try client(endpoint: endpoint, caBundle: caBundle)
         let outcome: Result<[Instance], any Error>
+        let started = ContinuousClock.now
         do { outcome = .success(try await client.listInstances()) } catch { outcome = .failure(error) }
+        #expect(ContinuousClock.now - started < .seconds(8), "refused or answered within the connect timeout")
         try await transport.shutdown()
         switch outcome {
         case .success(let instances): return (nil, instances)
@@ -126,6 +130,7 @@ struct TestSetupError: Error, CustomStringConvertible {
             let (error, _) = try await Self.listingError(endpoint: "https://localhost:\(server.port)")
             Self.expectRefusedAsCertificateProblem(error)
             #expect(server.requests.isEmpty, "no request got through an untrusted handshake")
+            #expect(server.handshakeFailures >= 1, "the server saw the client abort the handshake")
         }
     }
 
@@ -183,7 +188,9 @@ struct TestSetupError: Error, CustomStringConvertible {
         defer { certificates.remove() }
         let tls = try certificates.serverTLS(certificate: certificates.serverPEM, key: certificates.serverKey)
         try await ScriptedHTTPServer.with(tls: tls, script: Self.script) { server in
-            let transport = try HTTPTransport(environment: [:])
+            var configuration = HTTPTransport.Configuration()
+            configuration.connectTimeout = .seconds(3)
+            let transport = try HTTPTransport(configuration: configuration, environment: [:])
             let profile = CloudProfile(
                 region: "eu-de", projectID: Self.projectID, authURL: "https://localhost:\(server.port)/v3",
                 credentials: .password(PasswordCredentials(username: "u", password: Secret("Leak-Canary-Pw-9f3a"), userDomainName: "d")))
