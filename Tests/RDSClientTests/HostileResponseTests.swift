@@ -4,7 +4,9 @@ import Testing
 
 /// Answers no real server should give, to each call the daemon makes: every one becomes an
 /// `RDSError` with a class (or a lenient success), bounded in size and time, never a crash or a hang.
-@Suite struct HostileResponseTests {
+// Serialized: its 20 MB bodies and deep JSON would otherwise all run at once and starve the
+// timing-sensitive tests running beside it.
+@Suite(.serialized) struct HostileResponseTests {
     static let projectID = "0483b6b16e954cb88930a360d2c4e663"
     static let instanceID = "d8e6ca5a624745bcb546a227aa3ae1cfin01"
     static let fakeToken = "Leak-Canary-Token-77d1"
