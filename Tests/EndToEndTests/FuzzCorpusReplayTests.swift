@@ -56,10 +56,9 @@ import Testing
     }
 
     /// Found by fuzz-schedule (a libFuzzer timeout): the demo file with its entries pasted twice.
-    /// Two entries that can render the same name make NameCollisions.acrossEntries simulate a whole
-    /// year of every-minute slots (525,600 full name renders per entry) before it reports the clash
-    /// that the very first slot already shows; check-config (and a SIGHUP reload) then takes over a
-    /// minute. A known issue until NameCollisions bounds that work (reported to the schedule's owner).
+    /// NameCollisions.acrossEntries used to render a whole year of every-minute names (525,600 per
+    /// entry) before reporting the clash the first slot already shows, so check-config (and a SIGHUP
+    /// reload) took over a minute. It now walks both entries' slots together and stops at the clash.
     @Test func aCopyPastedEveryMinuteEntryIsRejectedWithinSeconds() async throws {
         let directory = NSTemporaryDirectory() + "rds-backupd-dup-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -77,16 +76,12 @@ import Testing
                 instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01
                 cron: "* * * * *"
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        // A known issue until NameCollisions is fixed: then withKnownIssue fails ("known issue was not
-        // recorded") and the wrapper must go, leaving a plain regression test.
-        try await withKnownIssue("NameCollisions.acrossEntries renders a year of every-minute names per clashing entry") {
-            let started = ContinuousClock.now
-            let output = try await BinaryRunner.run(["check-config", path], timeout: .seconds(12))
-            let elapsed = ContinuousClock.now - started
-            #expect(elapsed < .seconds(10), "check-config took \(elapsed) (killed after 12 s)")
-            #expect(output.status == 1, "rejected, not killed: status \(output.status)")
-            #expect((output.stderr + output.stdout).contains("schedule.yaml:9:"), "the duplicate is named by line")
-        }
+        let started = ContinuousClock.now
+        let output = try await BinaryRunner.run(["check-config", path], timeout: .seconds(12))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(10), "check-config took \(elapsed) (killed after 12 s)")
+        #expect(output.status == 1, "rejected, not killed: status \(output.status)")
+        #expect((output.stderr + output.stdout).contains("schedule.yaml:9:"), "the duplicate is named by line")
     }
 
     @Test func apiResponseCorpusYieldsBoundedCleanErrorMessages() throws {

@@ -79,37 +79,33 @@ enum NameCollisions {
         }
         var clashes: [Clash] = []
         var reported = Set<Int>()
-        var names: [Int: [BackupName: Date]] = [:]
         for (first, second) in candidates.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) where !reported.contains(second) {
-            if names[first] == nil { names[first] = yearOfNames(entries[first], from: start) }
-            let known = names[first] ?? [:]
-            let entry = entries[second]
-            var cursor = start
-            let end = start.addingTimeInterval(year)
-            for _ in 0..<maxSlots {
-                guard let slot = entry.nextSlot(after: cursor), slot < end else { break }
-                let name = entry.name(for: slot)
-                if let firstSlot = known[name] {
-                    clashes.append(Clash(first: first, second: second, name: name, firstSlot: firstSlot, secondSlot: slot))
-                    reported.insert(second)
-                    break
-                }
-                cursor = slot
+            if let clash = firstClash(entries, first, second, from: start) {
+                clashes.append(clash)
+                reported.insert(second)
             }
         }
         return clashes
     }
 
-    private static func yearOfNames(_ entry: BackupEntry, from start: Date) -> [BackupName: Date] {
-        var result: [BackupName: Date] = [:]
-        var cursor = start
+    /// Walks both entries' slots together in time order, so a clash is found at the first slot
+    /// where it shows (at once for copy-pasted entries) instead of after a year of renders.
+    private static func firstClash(_ entries: [BackupEntry], _ first: Int, _ second: Int, from start: Date) -> Clash? {
         let end = start.addingTimeInterval(year)
-        for _ in 0..<maxSlots {
-            guard let slot = entry.nextSlot(after: cursor), slot < end else { break }
-            let name = entry.name(for: slot)
-            if result[name] == nil { result[name] = slot }
-            cursor = slot
+        var seen: [[BackupName: Date]] = [[:], [:]]
+        let pair = [entries[first], entries[second]]
+        var next: [Date?] = pair.map { $0.nextSlot(after: start) }
+        for _ in 0..<(2 * maxSlots) {
+            let live = (0..<2).filter { next[$0].map { $0 < end } ?? false }
+            guard let side = live.min(by: { next[$0]! < next[$1]! }), let slot = next[side] else { return nil }
+            let name = pair[side].name(for: slot)
+            if let other = seen[1 - side][name] {
+                let (firstSlot, secondSlot) = side == 1 ? (other, slot) : (slot, other)
+                return Clash(first: first, second: second, name: name, firstSlot: firstSlot, secondSlot: secondSlot)
+            }
+            if seen[side][name] == nil { seen[side][name] = slot }
+            next[side] = pair[side].nextSlot(after: slot)
         }
-        return result
+        return nil
     }
 }
