@@ -9,13 +9,15 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd
 BIN        := .build/debug/rds-backupd
 
-.PHONY: deps build release run test install peer-check clean help
+.PHONY: deps build release run test install peer-check fuzz test-sanitize clean help
 
 help:
 	@echo "make run      run the service on the embedded simulator with config/demo.yaml (Ctrl-C stops it)"
 	@echo "make test     build once and run every test (root: also starts a journald for the journal tests)"
 	@echo "make install  build a release binary and install it with the unit, catalog and example schedule"
 	@echo "make peer-check  check the simulator with the real OpenStack CLI + OTC extensions (needs PyPI)"
+	@echo "make fuzz     bounded libFuzzer runs (FUZZ_SECONDS per target)"
+	@echo "make test-sanitize  the tests under AddressSanitizer and ThreadSanitizer"
 
 # Debian packages the build and tests need; installed only when missing.
 deps:
@@ -56,6 +58,19 @@ install: release
 
 peer-check: build
 	scripts/peer-check.sh
+
+# Bounded libFuzzer runs of the parsers (FUZZ_SECONDS per target, default 20; first build ~14 min).
+fuzz:
+	scripts/fuzz.sh
+
+# The tests under AddressSanitizer, then ThreadSanitizer, each in its own scratch folder
+# (~20 min each the first time). Leak detection is off: XCTest and Foundation leak at exit.
+test-sanitize: deps
+	@for s in asan tsan; do [ -d .build/$$s/checkouts ] || { mkdir -p .build/$$s && cp -r .build/checkouts .build/repositories .build/workspace-state.json .build/$$s/; }; done
+	$(SWIFT) build --build-tests --scratch-path .build/asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=0 RDS_BACKUPD_BINARY=$(CURDIR)/.build/asan/debug/rds-backupd $(SWIFT) test --skip-build --scratch-path .build/asan --sanitize=address
+	$(SWIFT) build --build-tests --scratch-path .build/tsan --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1 RDS_BACKUPD_BINARY=$(CURDIR)/.build/tsan/debug/rds-backupd $(SWIFT) test --skip-build --scratch-path .build/tsan --sanitize=thread
 
 clean:
 	rm -rf .build

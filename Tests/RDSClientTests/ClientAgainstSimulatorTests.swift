@@ -243,11 +243,12 @@ import Testing
 
     @Test func aSlowServerTimesOutAsTransient() async throws {
         var transport = HTTPTransport.Configuration()
-        transport.requestTimeout = .milliseconds(300)
+        // Generous enough for the token request on a loaded machine; the injected delay is longer.
+        transport.requestTimeout = .seconds(1)
         try await SimulatorFixture.with(transport: transport) { fixture in
             let client = try fixture.client()
             _ = try await client.listInstances()  // token first, so the delay hits the create
-            fixture.simulator.inject(.delayAfterHandling(seconds: 2), on: .createBackup)
+            fixture.simulator.inject(.delayAfterHandling(seconds: 3), on: .createBackup)
             let error = try #require(await failure {
                 _ = try await client.createBackup(CreateBackupRequest(instanceID: orders, name: try name("slow-one")))
             })

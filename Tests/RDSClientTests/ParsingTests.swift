@@ -103,6 +103,11 @@ import Testing
         #expect(error.description.contains("retention"))
     }
 
+    @Test func aCodeThatRepeatsTheStatusIsPrintedOnce() {
+        let error = RDSError(operation: "authenticate with IAM", errorClass: .auth, status: 401, code: "401", message: "Unauthorized")
+        #expect(error.description == "authenticate with IAM failed (HTTP 401): Unauthorized")
+    }
+
     @Test func errorDescriptionCarriesCodeMessageAndRequestID() {
         let error = RDSError(
             operation: "create backup x", errorClass: .busy, status: 409, code: "DBS.201205",

@@ -73,7 +73,8 @@ public struct RDSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts: [String] = []
         if let status { parts.append("HTTP \(status)") }
-        if let code { parts.append(code) }
+        // Keystone's code is the status again ("401"): print it once.
+        if let code, code != status.map(String.init) { parts.append(code) }
         var text = "\(operation) failed"
         if !parts.isEmpty { text += " (\(parts.joined(separator: " ")))" }
         text += ": \(message)"
