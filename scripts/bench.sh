@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench` (issue 8): builds the release binary and the Benchmarks package, runs the micro
+# benchmarks (ordo-one/benchmark) and the process benchmarks (cost per backup, idle, start, fleet)
+# against bench-simulator on loopback, and prints one summary table (also in $BENCH_OUT/summary.md).
+#
+# Environment:
+#   BENCH_OUT    results folder (default .build-bench; git ignores it)
+#   BENCH_ONLY   comma list of micro,cost,idle,start,fleet (default: all)
+#   BENCH_ARGS   extra arguments for scripts/bench_process.py (e.g. "--fleet-entries 200")
+#   PEER_VENV    virtualenv with the OpenStack CLI + OTC extensions (default .build/peer-venv, as
+#                scripts/peer-check.sh; created here with pip when missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${BENCH_OUT:-.build-bench}
+ONLY=${BENCH_ONLY:-micro,cost,idle,start,fleet}
+VENV=${PEER_VENV:-.build/peer-venv}
+mkdir -p "$OUT"
+
+echo "bench: release build of rds-backupd (.build-release)" >&2
+swift build -c release --product rds-backupd --scratch-path .build-release 2>&1 | tail -3 >&2
+BIN=$(swift build -c release --product rds-backupd --scratch-path .build-release --show-bin-path)/rds-backupd
+
+# bench-simulator gets a scratch folder of its own: the benchmark plugin builds Benchmarks/.build with
+# other settings, and sharing it would rebuild everything twice per run.
+echo "bench: release build of bench-simulator (Benchmarks/.build-sim)" >&2
+(cd Benchmarks && swift build -c release --product bench-simulator --scratch-path .build-sim 2>&1 | tail -3 >&2)
+SIM=$(cd Benchmarks && swift build -c release --product bench-simulator --scratch-path .build-sim --show-bin-path)/bench-simulator
+
+if [[ ",$ONLY," == *",micro,"* ]]; then
+    echo "bench: micro benchmarks" >&2
+    (cd Benchmarks && swift package --disable-sandbox benchmark --target Micro --no-progress --format markdown) \
+        > "$OUT/micro.md"
+fi
+
+if [[ ",$ONLY," == *",cost,"* ]] && [ ! -x "$VENV/bin/openstack" ]; then
+    echo "bench: creating $VENV (pip install otcextensions python-openstackclient)" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check otcextensions python-openstackclient
+fi
+
+process=$(echo "$ONLY" | tr ',' '\n' | grep -v '^micro$' | paste -sd, - || true)
+if [ -n "$process" ]; then
+    # shellcheck disable=SC2086  # BENCH_ARGS is a word list on purpose
+    python3 scripts/bench_process.py --bin "$BIN" --sim "$SIM" --venv "$VENV" --only "$process" \
+        --out "$OUT/process.json" ${BENCH_ARGS:-}
+fi
+
+python3 scripts/bench_report.py --micro "$OUT/micro.md" --process "$OUT/process.json" > "$OUT/summary.md"
+cat "$OUT/summary.md"
