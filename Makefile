@@ -9,13 +9,14 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd
 BIN        := .build/debug/rds-backupd
 
-.PHONY: deps build release run test install peer-check fuzz test-sanitize clean help
+.PHONY: deps build release run test install peer-check fuzz test-sanitize bench clean help
 
 help:
 	@echo "make run      run the service on the embedded simulator with config/demo.yaml (Ctrl-C stops it)"
 	@echo "make test     build once and run every test (root: also starts a journald for the journal tests)"
 	@echo "make install  build a release binary and install it with the unit, catalog and example schedule"
 	@echo "make peer-check  check the simulator with the real OpenStack CLI + OTC extensions (needs PyPI)"
+	@echo "make bench    the benchmarks of BENCHMARKS.md (about 15 min)"
 	@echo "make fuzz     bounded libFuzzer runs (FUZZ_SECONDS per target)"
 	@echo "make test-sanitize  the tests under AddressSanitizer and ThreadSanitizer"
 
@@ -58,6 +59,11 @@ install: release
 
 peer-check: build
 	scripts/peer-check.sh
+
+# Benchmarks (about 15 min; never part of make test): micro (Benchmarks/ package), cost per
+# backup against the OpenStack CLI, idle, start, fleet. Prints one summary table; see BENCHMARKS.md.
+bench: deps
+	scripts/bench.sh
 
 # Bounded libFuzzer runs of the parsers (FUZZ_SECONDS per target, default 20; first build ~14 min).
 fuzz:
