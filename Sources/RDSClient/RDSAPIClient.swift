@@ -33,31 +33,52 @@ public final class RDSAPIClient: Sendable {
         self.transport = transport
         self.logger = logger
         self.now = now
-        if let endpoint = profile.endpoint { _ = try EndpointURL(endpoint, purpose: "endpoint") }
-        switch profile.credentials {
-        case .password(let password):
-            let authText: String
-            if let configured = profile.authURL {
-                authText = configured
-            } else if let entry = RegionTable.entries[profile.region] {
-                authText = entry.iam
-            } else {
-                throw RegionTable.unknownRegion(profile.region, what: "auth_url (OS_AUTH_URL)")
-            }
-            var authURL = try EndpointURL(authText, purpose: "auth_url")
-            if !authURL.path.hasSuffix("/v3") { authURL = try EndpointURL(authURL.appending(path: "v3"), purpose: "auth_url") }
+        switch try AuthPlan(profile) {
+        case .token(let authURL, let password):
             authenticator = .token(
                 TokenProvider(
                     authURL: authURL, credentials: password, projectID: profile.projectID,
                     projectName: profile.projectName, transport: transport, now: now, logger: logger))
-        case .accessKey(let keys):
-            guard let projectID = profile.projectID else {
-                throw ClientConfigurationError("access-key signing needs the project id")
-            }
-            if profile.endpoint == nil && RegionTable.entries[profile.region] == nil {
-                throw RegionTable.unknownRegion(profile.region, what: "endpoint")
-            }
+        case .accessKey(let keys, let projectID):
             authenticator = .accessKey(keys, projectID: projectID)
+        }
+    }
+
+    /// Refuses a profile exactly as `init` would, without a transport: check before starting one,
+    /// since a started transport must be shut down and a refused profile would otherwise leak it.
+    public static func check(_ profile: CloudProfile) throws(ClientConfigurationError) {
+        _ = try AuthPlan(profile)
+    }
+
+    /// How a profile authenticates, with every URL validated.
+    private enum AuthPlan {
+        case token(authURL: EndpointURL, PasswordCredentials)
+        case accessKey(AccessKeyCredentials, projectID: String)
+
+        init(_ profile: CloudProfile) throws(ClientConfigurationError) {
+            if let endpoint = profile.endpoint { _ = try EndpointURL(endpoint, purpose: "endpoint") }
+            switch profile.credentials {
+            case .password(let password):
+                let authText: String
+                if let configured = profile.authURL {
+                    authText = configured
+                } else if let entry = RegionTable.entries[profile.region] {
+                    authText = entry.iam
+                } else {
+                    throw RegionTable.unknownRegion(profile.region, what: "auth_url (OS_AUTH_URL)")
+                }
+                var authURL = try EndpointURL(authText, purpose: "auth_url")
+                if !authURL.path.hasSuffix("/v3") { authURL = try EndpointURL(authURL.appending(path: "v3"), purpose: "auth_url") }
+                self = .token(authURL: authURL, password)
+            case .accessKey(let keys):
+                guard let projectID = profile.projectID else {
+                    throw ClientConfigurationError("access-key signing needs the project id")
+                }
+                if profile.endpoint == nil && RegionTable.entries[profile.region] == nil {
+                    throw RegionTable.unknownRegion(profile.region, what: "endpoint")
+                }
+                self = .accessKey(keys, projectID: projectID)
+            }
         }
     }
 

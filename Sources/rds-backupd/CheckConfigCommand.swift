@@ -139,6 +139,8 @@ enum OnlineCheck {
     ) -> Result<(HTTPTransport, RDSAPIClient), ClientConfigurationError> {
         Result { () throws(ClientConfigurationError) -> (HTTPTransport, RDSAPIClient) in
             let profile = try settings.loadProfile(environment: environment)
+            // Checked before the transport starts: a started transport dropped unshut traps.
+            try RDSAPIClient.check(profile)
             var configuration = HTTPTransport.Configuration()
             configuration.caBundlePath = profile.caBundlePath
             let transport = try HTTPTransport(configuration: configuration, environment: environment)

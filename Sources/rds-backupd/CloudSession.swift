@@ -23,9 +23,21 @@ struct CloudSession {
             profile = try CredentialLoader(environment: environment).load(
                 options.authSource(environment: environment), overrides: options.overrides)
         }
+        do {
+            try RDSAPIClient.check(profile)
+        } catch {
+            await simulated?.stop()
+            throw error
+        }
         var configuration = HTTPTransport.Configuration()
         configuration.caBundlePath = profile.caBundlePath
-        let transport = try HTTPTransport(configuration: configuration, environment: environment)
+        let transport: HTTPTransport
+        do {
+            transport = try HTTPTransport(configuration: configuration, environment: environment)
+        } catch {
+            await simulated?.stop()
+            throw error
+        }
         do {
             let client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
             return CloudSession(client: client, transport: transport, simulated: simulated)

@@ -80,6 +80,7 @@ struct RunCommand: AsyncParsableCommand {
             try pool.prepare(schedule)
         } catch {
             printError("error: \(error)")
+            await pool.shutdown()
             await simulated?.stop()
             throw ExitCode(ExitStatus.invalidInput)
         }
@@ -197,10 +198,18 @@ final class CloudPool: @unchecked Sendable {
         } else {
             profile = try settings.loadProfile(environment: environment)
         }
+        // Checked before the transport starts: a started transport must be shut down, never dropped.
+        try RDSAPIClient.check(profile)
         var configuration = HTTPTransport.Configuration()
         configuration.caBundlePath = profile.caBundlePath
         let transport = try HTTPTransport(configuration: configuration, environment: environment)
-        let client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
+        let client: RDSAPIClient
+        do {
+            client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
+        } catch {
+            lock.withLock { retired.append(transport) }
+            throw error
+        }
         let gate = APIGate(maxConcurrent: settings.maxConcurrent, requestsPerSecond: settings.requestsPerSecond, clock: clock)
         lock.withLock {
             if let old = built[settings.name] { retired.append(old.transport) }

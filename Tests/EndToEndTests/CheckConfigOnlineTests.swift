@@ -84,4 +84,28 @@ import Testing
             #expect(simulator.requests().allSatisfy { $0.path.hasSuffix("/auth/tokens") || $0.path.hasSuffix("/instances") })
         }
     }
+
+    /// A region outside the built-in table, without `auth_url`, is refused before anything starts:
+    /// `check-config --online` and `run` exit 2 naming the region (this once trapped in AsyncHTTPClient's
+    /// "not shut down" check, since the refused client's transport was dropped while running).
+    @Test func unknownRegionWithoutAuthURLIsRefusedCleanly() async throws {
+        let directory = NSTemporaryDirectory() + "rds-online-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/schedule.yaml"
+        try """
+            cloud: { region: xx-north-9, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: env }
+            backups:
+              - { alias: orders, instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01, cron: "0 2 * * *" }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let environment = ["OS_USERNAME": "u", "OS_PASSWORD": "Fake-Password-42", "OS_USER_DOMAIN_NAME": "d"]
+        let checked = try await BinaryRunner.run(["check-config", path, "--online"], environment: environment)
+        #expect(checked.status == 2, "\(checked.stderr)")
+        #expect(checked.stderr.contains("region 'xx-north-9' is not in the built-in table"), "\(checked.stderr)")
+        let ran = try await BinaryRunner.run(
+            ["run", "--schedule", path, "--state-dir", directory + "/state", "--log-target", "stderr"], environment: environment)
+        #expect(ran.status == 2, "\(ran.stderr)")
+        #expect(ran.stderr.contains("region 'xx-north-9' is not in the built-in table"), "\(ran.stderr)")
+        #expect(!(checked.stderr + ran.stderr).contains("Fake-Password-42"))
+    }
 }
