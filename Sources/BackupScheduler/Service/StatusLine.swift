@@ -25,8 +25,24 @@ public enum StatusLine {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
         formatter.dateFormat = date.timeIntervalSince(now) < 86_400 ? "HH:mm" : "yyyy-MM-dd HH:mm"
-        let utc = ["UTC", "Etc/UTC", "GMT", "Etc/GMT"].contains(zone.identifier)
-        let abbreviation = utc ? "UTC" : (zone.abbreviation(for: date) ?? zone.identifier)
-        return formatter.string(from: date) + " " + abbreviation
+        return formatter.string(from: date) + " " + abbreviation(of: zone, at: date)
+    }
+
+    /// The zone's short name at `date` as operators know it: "CET", "EST", "BST", else "GMT+9".
+    /// Foundation on Linux abbreviates from CLDR, whose US English data lacks the European names
+    /// (Berlin is "GMT+1" there) and whose British data lacks the American ones: ask both.
+    static func abbreviation(of zone: TimeZone, at date: Date) -> String {
+        if ["UTC", "Etc/UTC", "GMT", "Etc/GMT"].contains(zone.identifier) { return "UTC" }
+        var fallback = zone.identifier
+        for locale in ["en_US_POSIX", "en_GB"] {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: locale)
+            formatter.timeZone = zone
+            formatter.dateFormat = "zzz"
+            let name = formatter.string(from: date)
+            if !name.hasPrefix("GMT") || name == "GMT" { return name }
+            if locale == "en_US_POSIX" { fallback = name }
+        }
+        return fallback
     }
 }
