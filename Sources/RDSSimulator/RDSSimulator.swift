@@ -142,6 +142,11 @@ public final class RDSSimulator: Service, Sendable {
         core.state.withLock { $0.faults[route, default: []].append((fault: fault, remaining: count)) }
     }
 
+    /// Gives a random share of all requests a random fault from then on (nil stops it).
+    public func injectRandomFaults(_ faults: RandomFaults?) {
+        core.state.withLock { $0.randomFaults = faults }
+    }
+
     /// Drops every queued fault.
     public func clearFaults() {
         core.state.withLock { $0.faults = [:] }

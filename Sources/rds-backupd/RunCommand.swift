@@ -23,9 +23,11 @@ struct RunCommand: AsyncParsableCommand {
 
             Test-only environment switches (never set them in production):
               RDS_BACKUPD_TEST_STALL_SCHEDULER=1   the scheduler loop hangs after start-up (watchdog tests)
-              RDS_BACKUPD_TEST_PAUSE_AT=after-create   the process stops at that point, after the cloud \
-            accepted a create and before the state records it, printing "test-pause: after-create" to \
-            stderr (crash tests kill it there)
+              RDS_BACKUPD_TEST_PAUSE_AT=POINT   the process stops for good at that point of a slot, printing \
+            "test-pause: POINT" to stderr (crash tests SIGKILL it there). Points: before-instance-check, \
+            before-create (the row says creating, nothing sent), after-create (the cloud accepted the \
+            create, the state does not know it), during-follow, before-completed-write, during-prune \
+            (retention is about to delete a backup)
             """)
 
     @OptionGroup var service: ServiceOptions

@@ -288,30 +288,168 @@ import Glibc
         scan.expectNoSecret()
     }
 
+    // MARK: - Broken configuration holding secrets
+
+    @Test func configurationErrorsNeverEchoASecretFromAFileOrTheEnvironment() async throws {
+        let directory = try Self.temporaryDirectory()
+        let instance = ["--instance", Self.orders, "--name", "leak-conf-0001", "--retry-attempts", "1", "-v"]
+        /// (what, arguments, environment): each is refused before anything is sent.
+        var runs: [(String, [String], [String: String])] = []
+
+        // A schedule whose YAML breaks on the line holding a secret (parsers like to quote the line).
+        let broken = directory + "/broken.yaml"
+        try """
+        cloud:
+          region: eu-de
+          project_id: 0483b6b16e954cb88930a360d2c4e663
+          auth: env
+        backups:
+          - alias: orders
+            instance_id: \(Self.orders)
+            cron: "0 2 * * *"
+            password: \(Self.password): [unclosed
+        """.write(toFile: broken, atomically: true, encoding: .utf8)
+        for command in [["check-config"], ["check-config", "--json"], ["next-runs"]] {
+            runs.append(("\(command.joined(separator: " ")) of broken YAML on a secret's line", command + [broken], [:]))
+        }
+        runs.append(("run with broken YAML on a secret's line", ["run", "--schedule", broken, "--state-dir", directory + "/state"], [:]))
+
+        // clouds.yaml: broken YAML, a password of the wrong type, a secret key of the wrong type,
+        // credentials inside the auth URL.
+        let variants = [
+            "broken YAML": "      password: \"\(Self.password)\n      user_domain_name: OTC\n",
+            "password as a list": "      password: [\(Self.password)]\n      user_domain_name: OTC\n",
+            "secret key as a map": "      ak: LEAKCANARYAK00000001\n      sk: { value: \(Self.secretKey) }\n",
+            "credentials in the auth URL":
+                "      password: \(Self.password)\n      user_domain_name: OTC\n",
+        ]
+        for (index, (label, auth)) in variants.sorted(by: { $0.key < $1.key }).enumerated() {
+            let clouds = directory + "/clouds-\(index).yaml"
+            let authURL = label.hasPrefix("credentials")
+                ? "http://backup-operator:\(Self.password)@127.0.0.1:9/v3?token=\(Self.secretKey)" : "http://127.0.0.1:9/v3"
+            try """
+            clouds:
+              otc:
+                region_name: eu-de
+                auth:
+                  auth_url: \(authURL)
+                  username: backup-operator
+                  project_id: 0483b6b16e954cb88930a360d2c4e663
+            \(auth)
+            """.write(toFile: clouds, atomically: true, encoding: .utf8)
+            runs.append(("create-backup, clouds.yaml with \(label)", ["create-backup", "--os-cloud", "otc"] + instance, ["OS_CLIENT_CONFIG_FILE": clouds]))
+        }
+
+        // A proxy URL with credentials that is not a URL (it used to be echoed whole in the error).
+        let environment = [
+            "OS_AUTH_URL": "https://iam.eu-de.otc.t-systems.com/v3", "OS_USERNAME": "backup-operator", "OS_PASSWORD": Self.password,
+            "OS_USER_DOMAIN_NAME": "OTC", "OS_PROJECT_ID": "0483b6b16e954cb88930a360d2c4e663", "OS_REGION_NAME": "eu-de",
+            "HTTPS_PROXY": "http://backup-operator:\(Self.password)@[broken",
+        ]
+        runs.append(("create-backup with an invalid HTTPS_PROXY holding a password", ["create-backup"] + instance, environment))
+
+        let outputs = try await withThrowingTaskGroup(of: (String, BinaryRunner.Output).self) { group in
+            for (label, arguments, environment) in runs {
+                group.addTask { (label, try await BinaryRunner.run(arguments, environment: environment, timeout: .seconds(30))) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let scan = Scan()
+        for (label, output) in outputs.sorted(by: { $0.0 < $1.0 }) {
+            #expect(output.status != 0, "\(label) is refused")
+            #expect(!output.stderr.isEmpty || !output.stdout.isEmpty, "\(label) says why")
+            scan.add(label, output)
+        }
+        #expect(scan.sources.count == 18)
+        scan.expectNoSecret()
+    }
+
+    @Test func theServiceWithAccessKeysOrACredentialsDirectoryHoldsNoSecretThroughFailures() async throws {
+        let simulator = try await Self.simulator(backupDuration: 1)
+        let scan = Scan()
+        do {
+            let (directory, slot) = try ServiceEndToEndTests.preparedStateDirectory()
+            let (refusedDirectory, _) = try ServiceEndToEndTests.preparedStateDirectory()
+            let (credentialDirectory, _) = try ServiceEndToEndTests.preparedStateDirectory()
+            let schedule = try Self.schedule(simulator, in: directory)
+            // Access keys, with the endpoint in the schedule.
+            let keySchedule = directory + "/keys.yaml"
+            try String(contentsOfFile: schedule, encoding: .utf8)
+                .replacingOccurrences(of: "  auth_url: \(simulator.iamURL)", with: "  endpoint: \(simulator.endpoint)")
+                .write(toFile: keySchedule, atomically: true, encoding: .utf8)
+            // `auth: credentials`: one file per OS_* variable in $CREDENTIALS_DIRECTORY, the password wrong.
+            let credentials = try Self.temporaryDirectory()
+            let values = [
+                "OS_AUTH_URL": simulator.iamURL, "OS_USERNAME": "backup-operator", "OS_PASSWORD": Self.wrongPassword,
+                "OS_USER_DOMAIN_NAME": simulator.configuration.domainName,
+            ]
+            for (name, value) in values { try (value + "\n").write(toFile: credentials + "/" + name, atomically: true, encoding: .utf8) }
+            let credentialSchedule = credentialDirectory + "/credentials.yaml"
+            try String(contentsOfFile: schedule, encoding: .utf8).replacingOccurrences(of: "auth: env", with: "auth: credentials")
+                .write(toFile: credentialSchedule, atomically: true, encoding: .utf8)
+
+            // The good access keys' first create meets a 502 and a reset after handling; the slot completes.
+            simulator.inject(.serverError(status: 502), on: .createBackup)
+            simulator.inject(.resetAfterHandling, on: .createBackup)
+            let common = ["--log-target", "stderr", "-v", "--poll-interval", "1s"]
+            let services = [
+                ("run with access keys (502, reset)", directory, try RunningBinary(
+                    ["run", "--schedule", keySchedule, "--state-dir", directory] + common, environment: Self.accessKeyEnvironment(simulator))),
+                ("run with a wrong secret key", refusedDirectory, try RunningBinary(
+                    ["run", "--schedule", keySchedule, "--state-dir", refusedDirectory] + common,
+                    environment: Self.accessKeyEnvironment(simulator, secretKey: Self.wrongSecretKey))),
+                ("run with a wrong password from $CREDENTIALS_DIRECTORY", credentialDirectory, try RunningBinary(
+                    ["run", "--schedule", credentialSchedule, "--state-dir", credentialDirectory] + common,
+                    environment: ["CREDENTIALS_DIRECTORY": credentials])),
+            ]
+            let completed = try await ServiceEndToEndTests.eventually(timeout: 20) {
+                try ServiceEndToEndTests.rows(directory).first { $0.slotAt == slot }?.state == .completed
+            }
+            let refused = try await ServiceEndToEndTests.eventually(timeout: 20) {
+                try [refusedDirectory, credentialDirectory].allSatisfy { try ServiceEndToEndTests.rows($0).contains { $0.errorMessage != nil } }
+            }
+            for (_, _, service) in services { service.kill(SIGTERM) }
+            for (label, _, service) in services {
+                _ = await service.waitForExit(timeout: .seconds(10))
+                scan.add(label, service.stderr)
+            }
+            #expect(completed, "the slot completed: \(services[0].2.stderr)")
+            #expect(refused, "the refusals were recorded: \(services[1].2.stderr)\n\(services[2].2.stderr)")
+
+            for arguments in [["status", "--json"], ["history", "--json"]] {
+                for (_, state, _) in services {
+                    scan.add("\(arguments.joined(separator: " ")) of \(state)", try await BinaryRunner.run(
+                        arguments + ["--schedule", keySchedule, "--state-dir", state], timeout: .seconds(30)))
+                }
+            }
+            for (_, state, _) in services { try Self.addStateFiles(in: state, to: scan) }
+        } catch {
+            try? await simulator.shutdown()
+            throw error
+        }
+        try await simulator.shutdown()
+        scan.expectNoSecret()
+    }
+
     // MARK: - The journal
 
-    static func journalAnswers() -> Bool {
+    static func journalAnswers() async -> Bool {
         guard FileManager.default.fileExists(atPath: "/run/systemd/journal/socket"),
             let journalctl = ["/usr/bin/journalctl", "/bin/journalctl"].first(where: FileManager.default.isExecutableFile(atPath:))
         else { return false }
-        return (try? run([journalctl, "--sync"]).status) == 0
+        return (try? await run([journalctl, "--sync"]).status) == 0
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+    /// Runs a tool (journalctl) off the cooperative pool; killed, and the test failed, after 30 s.
+    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: Data) {
+        let output = try await BinaryRunner.runProcess(
+            executable: URL(fileURLWithPath: arguments[0]), arguments: Array(arguments.dropFirst()), environment: nil,
+            timeout: .seconds(30))
+        return (output.status, Data(output.stdout.utf8))
     }
 
     @Test func theJournalHoldsNoSecretFromTheService() async throws {
-        guard Self.journalAnswers() else {
+        guard await Self.journalAnswers() else {
             try Test.cancel("no journald answers on /run/systemd/journal/socket (scripts/start-journald.sh starts one)")
         }
         let simulator = try await Self.simulator(backupDuration: 1)
@@ -341,9 +479,9 @@ import Glibc
             refused.kill(SIGTERM)
             _ = await refused.waitForExit()
 
-            _ = try Self.run(["/usr/bin/journalctl", "--sync"])
+            _ = try await Self.run(["/usr/bin/journalctl", "--sync"])
             // The export format carries every field's bytes as they are (json turns some into number arrays).
-            let entries = try Self.run(["/usr/bin/journalctl", "--no-pager", "-o", "export", "_PID=\(pid)", "+", "_PID=\(refusedPID)"])
+            let entries = try await Self.run(["/usr/bin/journalctl", "--no-pager", "-o", "export", "_PID=\(pid)", "+", "_PID=\(refusedPID)"])
             let text = String(decoding: entries.stdout, as: UTF8.self)
             #expect(text.contains("RDS_BACKUP_NAME="), "the journal has the service's entries: \(text.prefix(500))")
             scan.add("journal (export) of pids \(pid), \(refusedPID)", bytes: Array(entries.stdout))

@@ -24,6 +24,8 @@ public struct Pruner: Sendable {
     public var logger: Logger
     /// The service's concurrency cap and rate limit, when running inside it.
     public var gate: APIGate?
+    /// Test-only hook (`during-prune`: a delete is about to be sent), as `SlotRunner.checkpoint`.
+    public var checkpoint: @Sendable (String) async -> Void = { _ in }
 
     public init(client: RDSAPIClient, store: StateStore, logger: Logger, gate: APIGate? = nil) {
         self.client = client
@@ -36,6 +38,7 @@ public struct Pruner: Sendable {
     /// after a slot of an entry ends COMPLETED.
     public init(sharing runner: SlotRunner) {
         self.init(client: runner.client, store: runner.store, logger: runner.logger, gate: runner.gate)
+        checkpoint = runner.checkpoint
     }
 
     /// Prunes `entry`'s own backups as of `now`; with `dryRun` it only reports what it would do.
@@ -135,6 +138,7 @@ public struct Pruner: Sendable {
                 ordered[index].error = "not deleted: shutting down"
                 continue
             }
+            await checkpoint("during-prune")
             ordered[index] = await delete(ordered[index], entry: entry, now: now, log: log)
         }
         report.items = ordered

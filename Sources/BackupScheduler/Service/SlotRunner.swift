@@ -20,8 +20,10 @@ public struct SlotRunner: Sendable {
     public var pollInterval: Duration
     /// A uniform draw from 0...1 for the retry jitter.
     public var random: @Sendable () -> Double
-    /// Test-only hook called at named points (`after-create`: the cloud accepted the create, the
-    /// row does not say so yet). The binary maps `RDS_BACKUPD_TEST_PAUSE_AT` onto it.
+    /// Test-only hook called at named points (`before-instance-check`, `before-create`, `after-create`:
+    /// the cloud accepted the create, the row does not say so yet; `during-follow`,
+    /// `before-completed-write`; the pruner adds `during-prune`). The binary maps
+    /// `RDS_BACKUPD_TEST_PAUSE_AT` onto it (CrashPointTests).
     public var checkpoint: @Sendable (String) async -> Void
     /// False: stop once the backup is created (the row stays `created`; `backup-now` without `--wait`).
     public var followsToCompletion = true
@@ -148,6 +150,7 @@ public struct SlotRunner: Sendable {
                 databases: entry.databases ?? [])
             slot.state = .creating
             slot = try store.save(slot, now: clock.now())
+            await checkpoint("before-create")
             var creator = BackupCreator(
                 client: client, retrier: retrier(after: slot.attempts - 1, policy: entry.retry), logger: logger)
             creator.gate = gate
@@ -188,6 +191,7 @@ public struct SlotRunner: Sendable {
     /// One pass of the instance check and the list check.
     private func prepare(_ slot: inout SlotRecord, entry: BackupEntry) async throws -> Preparation {
         let instanceID = slot.instanceID
+        await checkpoint("before-instance-check")
         guard let instance = try await gate.perform({ try await client.instance(id: instanceID) }) else {
             throw SlotFailure(
                 code: nil,
@@ -238,6 +242,7 @@ public struct SlotRunner: Sendable {
                     }
                     try await clock.sleep(until: min(deadline, clock.now().addingTimeInterval(pollInterval.timeInterval)))
                 }
+                await checkpoint("during-follow")
                 do {
                     guard let fetched = try await gate.perform({ try await client.backup(id: backupID, instanceID: instanceID) }) else {
                         throw SlotFailure(message: "backup \(slot.name ?? backupID) (id \(backupID)) disappeared before it completed")
@@ -255,6 +260,7 @@ public struct SlotRunner: Sendable {
                 slot.state = .completed
                 slot.sizeKB = backup.sizeKB
                 slot.backupEndAt = backup.endTime
+                await checkpoint("before-completed-write")
                 slot = try store.save(slot, now: clock.now())
                 let size = backup.sizeKB.map { ", \($0) kB" } ?? ""
                 log.info("backup \(slot.name ?? backupID) completed\(size)", metadata: BackupEvent.backupCompleted.metadata)

@@ -185,7 +185,7 @@ struct ProxyRules: Sendable {
         if let raw, !raw.isEmpty {
             let withScheme = raw.contains("://") ? raw : "http://" + raw
             guard let components = URLComponents(string: withScheme), let host = components.host, !host.isEmpty else {
-                throw ClientConfigurationError("HTTPS_PROXY '\(raw)' is not a proxy URL (http://host:port)")
+                throw ClientConfigurationError("HTTPS_PROXY '\(Self.withoutUserInfo(raw))' is not a proxy URL (http://host:port)")
             }
             proxy = (host, components.port ?? 80)
         } else {
@@ -193,6 +193,13 @@ struct ProxyRules: Sendable {
         }
         let list = environment["NO_PROXY"] ?? environment["no_proxy"] ?? ""
         noProxy = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// The proxy setting as it may be shown: a `user:password@` part becomes `<redacted>@`.
+    static func withoutUserInfo(_ raw: String) -> String {
+        let start = raw.range(of: "://")?.upperBound ?? raw.startIndex
+        guard let at = raw[start...].lastIndex(of: "@") else { return raw }
+        return String(raw[..<start]) + "<redacted>" + String(raw[at...])
     }
 
     func useProxy(forHost host: String) -> Bool {

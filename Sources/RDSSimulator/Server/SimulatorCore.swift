@@ -19,6 +19,8 @@ struct SimState: Sendable {
     var backups: [BackupRecord] = []
     var tokens: [String: TokenRecord] = [:]
     var faults: [SimulatedRoute: [(fault: SimulatedFault, remaining: Int)]] = [:]
+    /// Faults drawn at random per request (`RDSSimulator.injectRandomFaults`).
+    var randomFaults: RandomFaults?
     var requests: [RecordedRequest] = []
     var tokensIssued = 0
     var backupsCreated = 0
@@ -32,6 +34,7 @@ struct SimState: Sendable {
 
     /// Takes one use of the first fault queued on this route, else on `any`.
     mutating func popFault(for route: SimulatedRoute?) -> SimulatedFault? {
+        if let fault = randomFaults?.draw(route: route) { return fault }
         for key in [route, .any].compactMap({ $0 }) {
             guard var queue = faults[key], !queue.isEmpty else { continue }
             let fault = queue[0].fault
