@@ -87,8 +87,19 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalidInput)
         }
 
+        let alerting: AlertingServices
+        do {
+            alerting = try await AlertingServices.make(schedule: schedule, store: store, environment: environment, logger: logger)
+        } catch {
+            printError("error: \(error)")
+            await pool.shutdown()
+            await simulated?.stop()
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+
         let notifier = SystemdNotifier()
         var configuration = BackupService.Configuration()
+        configuration.observer = alerting.observer
         configuration.shutdownTimeout = shutdownTimeout.duration
         configuration.watchdogInterval = WatchdogConfiguration.current()?.pingInterval
         configuration.stallLoopForTesting = environment["RDS_BACKUPD_TEST_STALL_SCHEDULER"] == "1"
@@ -104,7 +115,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: backupService)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: alerting.services.map { .init(service: $0) } + [.init(service: backupService)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup) {
@@ -114,6 +125,7 @@ struct RunCommand: AsyncParsableCommand {
                         try? notifier.ready(status: "configuration rejected, keeping the last good schedule; see the journal · " + (await backupService.statusLine()))
                     } else {
                         do { try pool.prepare(await backupService.currentSchedule) } catch { logger.error("\(error)") }
+                        alerting.scheduleChanged(await backupService.currentSchedule)
                         try? notifier.ready(status: await backupService.statusLine())
                     }
                 }

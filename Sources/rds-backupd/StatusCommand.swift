@@ -6,8 +6,14 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each entry's last outcome, last backup (name, id, size), next slot and consecutive failures.",
-        discussion: "Reads the state read-only, so it works while the service runs. Exit status 2 when there is no state yet.")
+        abstract: "Show each entry's last outcome, last backup (name, id, size), next slot, consecutive failures and whether it is overdue.",
+        discussion: """
+            Reads the state read-only, so it works while the service runs. Exit status 2 when there is no state yet.
+
+            An entry is OVERDUE when a slot after its last success should have finished by now (its run \
+            time plus start_window plus completion_window) without a backup; the age of the last success \
+            is shown against the schedule's spacing.
+            """)
 
     @OptionGroup var service: ServiceOptions
 
@@ -36,6 +42,7 @@ struct StatusCommand: ParsableCommand {
             entries = seen.sorted().map { ($0, nil) }
         }
         var objects: [[String: Any]] = []
+        var overdue = 0
         var lines: [String] = []
         for (alias, entry) in entries {
             let summary = try store.summary(entry: alias)
@@ -58,6 +65,17 @@ struct StatusCommand: ParsableCommand {
                 if let size = done.sizeKB { object["last_backup_size_kb"] = size }
                 if let end = done.backupEndAt ?? done.finishedAt { object["last_completed_at"] = RFC3339.formatUTC(end) }
             }
+            var freshnessText: String?
+            if let entry {
+                let freshness = EntryFreshness.evaluate(entry: entry, summary: summary, now: now)
+                object["overdue"] = freshness.overdue
+                if let since = freshness.overdueSince { object["overdue_since_slot"] = RFC3339.formatUTC(since) }
+                if let at = freshness.lastSuccess { object["last_success_at"] = RFC3339.formatUTC(at) }
+                if let age = freshness.age { object["last_success_age_seconds"] = Int(age) }
+                if let interval = freshness.interval { object["interval_seconds"] = Int(interval) }
+                if freshness.overdue { overdue += 1 }
+                freshnessText = Self.freshnessLine(freshness)
+            }
             if let flight = summary.inFlight {
                 object["in_flight"] = ["slot": RFC3339.formatUTC(flight.slotAt), "state": flight.state.rawValue, "name": flight.name ?? ""]
             }
@@ -65,6 +83,7 @@ struct StatusCommand: ParsableCommand {
 
             var line = alias
             if entry?.paused == true { line += " (paused)" }
+            if freshnessText?.hasPrefix("OVERDUE") == true { line += " OVERDUE" }
             line += ": last "
             if let last = summary.lastOutcome {
                 line += "\(last.state.rawValue) (slot \(RFC3339.formatUTC(last.slotAt)))"
@@ -81,6 +100,7 @@ struct StatusCommand: ParsableCommand {
                 line += "\n  next slot \(RFC3339.format(next, in: entry.timeZone))"
             }
             line += "\n  consecutive failures: \(summary.consecutiveFailures)"
+            if let freshnessText { line += "\n  \(freshnessText)" }
             lines.append(line)
         }
         if json {
@@ -88,6 +108,16 @@ struct StatusCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(lines.isEmpty ? "no entries" : lines.joined(separator: "\n"))
+            if overdue > 0 { print("\(overdue) of \(entries.count) entries overdue") }
         }
+    }
+
+    /// `last success 3h12m ago, slots every 6h: ok` or `OVERDUE: … no backup since the slot of …`.
+    static func freshnessLine(_ freshness: EntryFreshness) -> String {
+        let every = freshness.interval.map { ", slots every \(EntryFreshness.formatAge($0))" } ?? ""
+        let last = freshness.age.map { "last success \(EntryFreshness.formatAge($0)) ago" } ?? "no success yet"
+        guard freshness.overdue else { return "\(last)\(every): ok" }
+        let since = freshness.overdueSince.map { "; no backup since the slot of \(RFC3339.formatUTC($0))" } ?? ""
+        return "OVERDUE: \(last)\(every)\(since)"
     }
 }

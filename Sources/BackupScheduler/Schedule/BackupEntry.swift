@@ -25,6 +25,8 @@ public struct BackupEntry: Sendable, Hashable {
     /// Upper bound of the stable per-instance delay.
     public var jitter: Duration
     public var paused: Bool
+    /// Pings and the failure command (`alert:`); nil when none is set.
+    public var alert: AlertSettings? = nil
 
     /// The stable delay of this entry's slots (see `StableJitter`).
     public var jitterOffset: Duration { StableJitter.offset(instanceID: instanceID, jitter: jitter) }

@@ -8,12 +8,15 @@ public struct Schedule: Sendable, Hashable {
     public var clouds: [String: CloudSettings]
     /// The entries in file order.
     public var entries: [BackupEntry]
+    /// Where the Prometheus metrics go (`metrics:`); off by default.
+    public var metrics: MetricsSettings
 
     /// Files larger than this are refused before parsing.
     public static let maxFileSize = 1 << 20
 
-    public init(fileName: String, clouds: [String: CloudSettings], entries: [BackupEntry]) {
+    public init(fileName: String, clouds: [String: CloudSettings], entries: [BackupEntry], metrics: MetricsSettings = .init()) {
         self.fileName = fileName
+        self.metrics = metrics
         self.clouds = clouds
         self.entries = entries
     }

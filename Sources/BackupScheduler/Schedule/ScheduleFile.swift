@@ -21,7 +21,7 @@ struct ScheduleFileParser {
     ]
     static let commonKeys = [
         "cloud", "timezone", "name", "description", "start_window", "completion_window", "retry", "retention",
-        "jitter", "paused",
+        "jitter", "paused", "alert",
     ]
     static let entryOnlyKeys = ["alias", "instance_id", "cron", "databases"]
     static let retryKeys = ["attempts", "initial", "max"]
@@ -75,7 +75,7 @@ struct ScheduleFileParser {
         scanSecrets(root, path: "")
 
         guard let top = mapping(root, "", what: "the top level") else { return nil }
-        let fields = fields(of: top, path: "", allowed: ["cloud", "clouds", "defaults", "backups"])
+        let fields = fields(of: top, path: "", allowed: ["cloud", "clouds", "defaults", "backups", "metrics"])
 
         var clouds: [String: CloudSettings] = [:]
         var cloudsValid = true
@@ -146,12 +146,13 @@ struct ScheduleFileParser {
             report(root, "backups", "is missing; list the entries under `backups:`, each with alias, instance_id and cron")
         }
 
+        let metrics = fields["metrics"].map { parseMetrics($0.value, path: "metrics") } ?? MetricsSettings()
         checkDuplicates(entries, entryNodes)
         if allEntriesValid {
             checkNames(entries, entryNodes)
         }
         guard cloudsValid, problems.isEmpty else { return nil }
-        return Schedule(fileName: fileName, clouds: clouds, entries: entries)
+        return Schedule(fileName: fileName, clouds: clouds, entries: entries, metrics: metrics)
     }
 
     private mutating func reportSyntax(_ error: YamlError, yaml: String) {
@@ -359,6 +360,7 @@ struct ScheduleFileParser {
         var retention: Located<RetentionSettings?>?
         var jitter: Located<Duration>?
         var paused: Located<Bool>?
+        var alert: AlertFields?
         /// Keys that were present but invalid, so a missing-key message is not added on top.
         var invalid: Set<String> = []
     }
@@ -445,6 +447,9 @@ struct ScheduleFileParser {
             } else if let map = mapping(field.value, retentionPath, what: "`retention` (or `false` to switch it off)") {
                 result.retention = parseRetention(map, node: field.value, path: retentionPath)
             }
+        }
+        if let field = f["alert"] {
+            result.alert = parseAlert(field.value, path: Self.join(path, "alert"))
         }
         return result
     }
@@ -568,7 +573,8 @@ struct ScheduleFileParser {
                 attempts: (own.retryAttempts ?? defaults.retryAttempts)?.value ?? RetrySettings.default.attempts,
                 initial: initial, max: maximum),
             retention: (own.retention ?? defaults.retention)?.value ?? nil,
-            jitter: jitter?.value ?? .zero, paused: (own.paused ?? defaults.paused)?.value ?? false)
+            jitter: jitter?.value ?? .zero, paused: (own.paused ?? defaults.paused)?.value ?? false,
+            alert: AlertFields.merge(own.alert, defaults.alert))
         return (entry, EntryNodes(index: index, entry: node, alias: aliasNode, cron: cronNode, name: name))
     }
 
@@ -640,7 +646,7 @@ struct ScheduleFileParser {
 
     /// The fields of a mapping by key; reports non-string keys and unknown keys (with a "did you
     /// mean" for near misses). Secret keys were reported already and are skipped.
-    private mutating func fields(of map: Node.Mapping, path: String, allowed: [String]) -> [String: (key: Node, value: Node)] {
+    mutating func fields(of map: Node.Mapping, path: String, allowed: [String]) -> [String: (key: Node, value: Node)] {
         var result: [String: (key: Node, value: Node)] = [:]
         for (keyNode, value) in map {
             guard case .scalar(let scalar) = keyNode else {
@@ -659,13 +665,13 @@ struct ScheduleFileParser {
         return result
     }
 
-    private mutating func mapping(_ node: Node, _ path: String, what: String) -> Node.Mapping? {
+    mutating func mapping(_ node: Node, _ path: String, what: String) -> Node.Mapping? {
         if case .mapping(let map) = node { return map }
         report(node, path, "\(what) must be a mapping of `key: value` lines; found \(kindName(node))")
         return nil
     }
 
-    private mutating func string(_ node: Node, _ path: String) -> String? {
+    mutating func string(_ node: Node, _ path: String) -> String? {
         guard case .scalar(let scalar) = node else {
             report(node, path, "must be a single value; found \(kindName(node))")
             return nil
@@ -697,7 +703,7 @@ struct ScheduleFileParser {
         }
     }
 
-    private mutating func duration(_ node: Node, _ path: String, allowZero: Bool) -> Duration? {
+    mutating func duration(_ node: Node, _ path: String, allowZero: Bool) -> Duration? {
         guard let text = string(node, path) else { return nil }
         guard let value = DurationParser.parse(text) else {
             let hint = Int(text).map { " (a bare number has no unit: did you mean \($0)s or \($0)m?)" } ?? ""

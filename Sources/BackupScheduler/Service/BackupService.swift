@@ -17,6 +17,9 @@ public actor BackupService: Service {
         public var stallLoopForTesting = false
         /// At most this many missed slots per entry are recorded and logged one by one at a start.
         public var maxMissedRecordsPerEntry = 1000
+        /// Told about slot events, retries, API latency, pruning and next runs (alerting and
+        /// metrics, `Alerting/`); the default ignores them.
+        public var observer: any ServiceObserver = NoServiceObserver()
 
         public init() {}
     }
@@ -316,6 +319,7 @@ public actor BackupService: Service {
             record = claimed.record
             var built = try makeRunner(job.entry)
             built.clock = InterruptibleClock(base: built.clock, signal: shutdown)
+            built.observer = configuration.observer
             runner = built
         } catch {
             logger.error("cannot start the slot: \(error)", metadata: ["RDS_ENTRY": "\(job.entry.alias)"])
@@ -328,7 +332,8 @@ public actor BackupService: Service {
             // Retention runs on the same task, so one job per instance still holds; it never
             // throws, and a failed delete is only logged and retried after the next slot.
             if result.state == .completed, entry.retention != nil, !Task.isCancelled {
-                _ = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
+                let report = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
+                runner.observer.pruned(entry: entry.alias, count: report.deleted.count)
             }
             await self.finished(instance: instance)
         }
@@ -396,6 +401,7 @@ public actor BackupService: Service {
     }
 
     private func publishStatus(now: Date) {
+        configuration.observer.nextRuns(Dictionary(queue.all.map { ($0.alias, $0.runAt) }) { min($0, $1) })
         let line = StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: now)
         if line != lastStatus {
             lastStatus = line
@@ -409,6 +415,10 @@ public actor BackupService: Service {
     }
 
     private func log(_ event: BackupEvent, _ message: String, _ record: SlotRecord) {
+        // Every missed or skipped slot the service itself settles passes here.
+        if let kind = SlotObservation.Kind(event) {
+            configuration.observer.slot(SlotObservation(kind, record: record, alert: schedule.entry(alias: record.entry)?.alert, at: clock.now()))
+        }
         logger.log(
             level: event.level, "\(message)",
             metadata: event.metadata.merging(

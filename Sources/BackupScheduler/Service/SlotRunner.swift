@@ -27,6 +27,8 @@ public struct SlotRunner: Sendable {
     public var checkpoint: @Sendable (String) async -> Void
     /// False: stop once the backup is created (the row stays `created`; `backup-now` without `--wait`).
     public var followsToCompletion = true
+    /// Told about slot events, retries and API latency (alerting, metrics); never blocks.
+    public var observer: any ServiceObserver = NoServiceObserver()
 
     public init(
         client: RDSAPIClient, store: StateStore, gate: APIGate, clock: any ServiceClock, logger: Logger,
@@ -60,12 +62,14 @@ public struct SlotRunner: Sendable {
                     slot.note = "could not start within the start window (\(DurationParser.format(entry.startWindow)))"
                     slot = try store.save(slot, now: clock.now())
                     log.log(level: BackupEvent.slotMissed.level, "slot missed: \(slot.note ?? "")", metadata: BackupEvent.slotMissed.metadata)
+                    observer.slot(SlotObservation(.missed, record: slot, alert: entry.alert, at: clock.now()))
                     return slot
                 }
                 if slot.startedAt == nil {
                     slot.startedAt = clock.now()
                     slot = try store.save(slot, now: clock.now())
                     log.info("slot started", metadata: BackupEvent.slotStarted.metadata)
+                    observer.slot(SlotObservation(.started, record: slot, alert: entry.alert, at: clock.now()))
                 }
                 guard let (backup, how) = try await obtainBackup(&slot, entry: entry, deadline: startDeadline, log: log) else {
                     return slot
@@ -80,6 +84,7 @@ public struct SlotRunner: Sendable {
                     metadata: BackupEvent.backupCreated.metadata.merging(
                         ["RDS_BACKUP_NAME": "\(slot.name ?? "")", "RDS_BACKUP_ID": "\(backup.id)", "RDS_ATTEMPT": "\(slot.attempts)"]
                     ) { $1 })
+                observer.slot(SlotObservation(.created, record: slot, alert: entry.alert, at: clock.now()))
                 guard followsToCompletion else { return slot }
                 try await follow(&slot, known: backup, entry: entry, log: log)
             } else {
@@ -102,6 +107,7 @@ public struct SlotRunner: Sendable {
                         "RDS_BACKUP_NAME": "\(slot.name ?? "-")", "RDS_ATTEMPT": "\(slot.attempts)",
                     ]
                 ) { $1 })
+            observer.slot(SlotObservation(.failed, record: slot, alert: entry.alert, at: clock.now()))
         }
         return slot
     }
@@ -141,6 +147,7 @@ public struct SlotRunner: Sendable {
                     slot.note = "no backup \(name) exists and the start window (\(DurationParser.format(entry.startWindow))) has closed"
                     slot = try store.save(slot, now: clock.now())
                     log.log(level: BackupEvent.slotMissed.level, "slot missed: \(slot.note ?? "")", metadata: BackupEvent.slotMissed.metadata)
+                    observer.slot(SlotObservation(.missed, record: slot, alert: entry.alert, at: clock.now()))
                     return nil
                 }
             }
@@ -192,7 +199,7 @@ public struct SlotRunner: Sendable {
     private func prepare(_ slot: inout SlotRecord, entry: BackupEntry) async throws -> Preparation {
         let instanceID = slot.instanceID
         await checkpoint("before-instance-check")
-        guard let instance = try await gate.perform({ try await client.instance(id: instanceID) }) else {
+        guard let instance = try await gate.perform({ try await timed("instance") { try await client.instance(id: instanceID) } }) else {
             throw SlotFailure(
                 code: nil,
                 message: "instance \(instanceID) does not exist in the project (entry \(entry.alias)); check its instance_id and the cloud's project")
@@ -213,7 +220,7 @@ public struct SlotRunner: Sendable {
         let name = try BackupName(slot.name ?? "")
         let lister = BackupCreator(client: client, retrier: Retrier(policy: RetryPolicy(attempts: 1)), logger: logger)
         let window = listWindow(slot)
-        if let found = try await gate.perform({ try await lister.findByName(name, instanceID: instanceID, window: window) }) {
+        if let found = try await gate.perform({ try await timed("list_backups") { try await lister.findByName(name, instanceID: instanceID, window: window) } }) {
             return .found(found)
         }
         guard instance.isActive else {
@@ -244,7 +251,7 @@ public struct SlotRunner: Sendable {
                 }
                 await checkpoint("during-follow")
                 do {
-                    guard let fetched = try await gate.perform({ try await client.backup(id: backupID, instanceID: instanceID) }) else {
+                    guard let fetched = try await gate.perform({ try await timed("show_backup") { try await client.backup(id: backupID, instanceID: instanceID) } }) else {
                         throw SlotFailure(message: "backup \(slot.name ?? backupID) (id \(backupID)) disappeared before it completed")
                     }
                     current = fetched
@@ -264,6 +271,7 @@ public struct SlotRunner: Sendable {
                 slot = try store.save(slot, now: clock.now())
                 let size = backup.sizeKB.map { ", \($0) kB" } ?? ""
                 log.info("backup \(slot.name ?? backupID) completed\(size)", metadata: BackupEvent.backupCompleted.metadata)
+                observer.slot(SlotObservation(.completed, record: slot, alert: entry.alert, at: clock.now()))
                 return
             }
             throw SlotFailure(code: nil, message: "the cloud reports backup \(slot.name ?? backupID) (id \(backupID)) FAILED")
@@ -282,6 +290,7 @@ public struct SlotRunner: Sendable {
     }
 
     private func noteRetry(error: RDSError, delay: Duration, slot: SlotRecord, log: Logger) {
+        observer.retry(entry: slot.entry, errorClass: error.errorClass)
         log.log(
             level: BackupEvent.retryScheduled.level,
             "attempt \(slot.attempts) failed, retrying in \(DurationParser.format(delay)): \(error)",

@@ -1,0 +1,9 @@
+/// API latency for the observer: measured on the real clock around the call itself, after the
+/// gate let it through, so waiting for a permit or a token is not counted.
+extension SlotRunner {
+    func timed<T>(_ operation: String, _ call: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { observer.apiCall(operation: operation, duration: ContinuousClock.now - started) }
+        return try await call()
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import BackupScheduler
+
+/// `alert.command`: its environment (allow-list plus RDS_* details), its timeout, its exit.
+@Suite struct FailureCommandRunnerTests {
+    static let observation: SlotObservation = {
+        var record = SlotRecord(
+            entry: "orders", instanceID: "d8e6ca5a624745bcb546a227aa3ae1cfin01", slotAt: Date(timeIntervalSince1970: 1_800_000_000),
+            runAt: Date(timeIntervalSince1970: 1_800_000_000), now: Date(timeIntervalSince1970: 1_800_000_000))
+        record.state = .failed
+        record.name = "orders-20270115-0800"
+        record.attempts = 8
+        record.errorCode = "DBS.201205"
+        record.errorMessage = "the instance is busy; it's \"backing up\" $(already)"
+        record.requestID = "req-7f3a"
+        return SlotObservation(.failed, record: record, alert: nil, at: record.runAt)
+    }()
+
+    /// The service's environment as systemd gives it, with credentials a command must never see.
+    static let serviceEnvironment = [
+        "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root", "OS_PASSWORD": "canary-password-91",
+        "OS_SECRET_KEY": "canary-secret-91", "OS_ACCESS_KEY": "AKCANARY91", "OS_CLOUD": "otc",
+        "CREDENTIALS_DIRECTORY": "/run/credentials/rds-backupd.service", "NOTIFY_SOCKET": "/run/systemd/notify",
+        "HTTPS_PROXY": "http://proxy.internal:3128",
+    ]
+
+    static func temporaryDirectory() throws -> String {
+        let directory = NSTemporaryDirectory() + "rds-command-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func theCommandGetsTheDetailsAndTheAllowListButNeverTheCredentials() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runner = FailureCommandRunner(environment: Self.serviceEnvironment)
+        let command = AlertCommand(argv: ["/bin/sh", "-c", "/usr/bin/env > \"$0/env.txt\"", directory])
+        let outcome = await runner.run(command, for: Self.observation)
+        #expect(outcome == .exited(0))
+        let environment = try AlertDispatcherTests.environment(directory + "/env.txt")
+        #expect(environment["RDS_EVENT"] == "failed")
+        #expect(environment["RDS_ENTRY"] == "orders")
+        #expect(environment["RDS_INSTANCE_ID"] == "d8e6ca5a624745bcb546a227aa3ae1cfin01")
+        #expect(environment["RDS_SLOT"] == "2027-01-15T08:00:00Z")
+        #expect(environment["RDS_BACKUP_NAME"] == "orders-20270115-0800")
+        #expect(environment["RDS_ATTEMPT"] == "8")
+        #expect(environment["RDS_ERROR_CODE"] == "DBS.201205")
+        #expect(environment["RDS_ERROR_MESSAGE"] == "the instance is busy; it's \"backing up\" $(already)")
+        #expect(environment["RDS_REQUEST_ID"] == "req-7f3a")
+        #expect(environment["RDS_BACKUP_ID"] == "")
+        #expect(environment["PATH"] == "/usr/bin:/bin")
+        #expect(environment["LANG"] == "C.UTF-8")
+        #expect(environment["HTTPS_PROXY"] == "http://proxy.internal:3128")
+        for key in ["HOME", "OS_PASSWORD", "OS_SECRET_KEY", "OS_ACCESS_KEY", "OS_CLOUD", "CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET"] {
+            #expect(environment[key] == nil, "\(key) reached the command")
+        }
+        let text = try String(contentsOfFile: directory + "/env.txt", encoding: .utf8)
+        #expect(!text.contains("canary"))
+        // Only the allow-list, the RDS_* details and what the shell adds itself.
+        let shellOwn: Set<String> = ["PWD", "SHLVL", "_", "OLDPWD"]
+        for key in environment.keys where !key.hasPrefix("RDS_") && !shellOwn.contains(key) {
+            #expect(FailureCommandRunner.inheritedVariables.contains(key), "\(key) is not on the allow-list")
+        }
+    }
+
+    @Test func aCommandThatOutlivesItsTimeoutIsKilledWithItsChildren() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pidFile = directory + "/pid"
+        // The timeout "passes" as soon as the command has started its child: no wall-clock wait.
+        let runner = FailureCommandRunner(environment: Self.serviceEnvironment) { _ in
+            let deadline = ContinuousClock.now + .seconds(3)
+            while (try? String(contentsOfFile: pidFile, encoding: .utf8))?.hasSuffix("\n") != true, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let command = AlertCommand(
+            argv: ["/bin/sh", "-c", "/bin/sleep 30 & echo $! > \"$0\"; wait", pidFile], timeout: .seconds(1))
+        let began = ContinuousClock.now
+        let outcome = await runner.run(command, for: Self.observation)
+        #expect(outcome == .timedOut)
+        #expect(ContinuousClock.now - began < .seconds(5))
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The command's own child was killed too (gone, or a zombie about to be reaped).
+        let state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        let gone = state == nil || state?.contains(") Z ") == true
+        #expect(gone, "sleep \(child) still runs: \(state ?? "")")
+        if !gone { kill(child, SIGKILL) }
+    }
+
+    @Test func exitStatusAndAMissingProgramAreReportedNotThrown() async throws {
+        let runner = FailureCommandRunner(environment: [:])
+        #expect(await runner.run(AlertCommand(argv: ["/bin/sh", "-c", "exit 3"]), for: Self.observation) == .exited(3))
+        let missing = await runner.run(AlertCommand(argv: ["/nonexistent/notify"]), for: Self.observation)
+        guard case .couldNotStart(let reason) = missing else {
+            Issue.record("expected couldNotStart, got \(missing)")
+            return
+        }
+        #expect(reason.contains("/nonexistent/notify"))
+    }
+}
