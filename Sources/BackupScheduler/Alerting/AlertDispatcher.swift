@@ -40,6 +40,7 @@ public final class AlertDispatcher: ServiceObserver, Service, Sendable {
     private let commands: AsyncStream<CommandJob>
     private let commandInput: AsyncStream<CommandJob>.Continuation
     private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
+    private let dropped = Mutex(0)
 
     public init(
         sender: PingSender, runner: FailureCommandRunner = .init(), logger: Logger, configuration: Configuration = .init()
@@ -66,13 +67,11 @@ public final class AlertDispatcher: ServiceObserver, Service, Sendable {
         }
         if let url {
             let job = PingJob(url: url, body: PingBody.text(for: observation), observation: observation)
-            if case .dropped = pingInput.yield(job) {
-                logger.warning("alert ping to \(url) dropped: \(configuration.queueLimit) pings are waiting already", metadata: Self.metadata(observation))
-            }
+            if case .dropped = pingInput.yield(job) { noteDropped("ping to \(url)", observation) }
         }
         if observation.kind == .failed || observation.kind == .missed, let command = alert.command {
             if case .dropped = commandInput.yield(CommandJob(command: command, observation: observation)) {
-                logger.warning("alert command dropped: \(configuration.queueLimit) commands are waiting already", metadata: Self.metadata(observation))
+                noteDropped("command", observation)
             }
         }
     }
@@ -140,6 +139,19 @@ public final class AlertDispatcher: ServiceObserver, Service, Sendable {
                 logger.warning("alert command \(program) \(outcome)", metadata: Self.metadata(job.observation))
             }
         }
+    }
+
+    /// Logs the first dropped alert and then every 100th, so a burst (many slots missed while the
+    /// service was down) does not flood the journal.
+    private func noteDropped(_ what: String, _ observation: SlotObservation) {
+        let count = dropped.withLock { count in
+            count += 1
+            return count
+        }
+        guard count == 1 || count % 100 == 0 else { return }
+        logger.warning(
+            "alert \(what) dropped: \(configuration.queueLimit) are waiting already (\(count) alerts dropped since start)",
+            metadata: Self.metadata(observation))
     }
 
     static func metadata(_ observation: SlotObservation) -> Logger.Metadata {

@@ -164,6 +164,32 @@ import Testing
         #expect(!logs.all.contains { $0.contains("tok-9c1e") })
     }
 
+    @Test func aFullQueueDropsAlertsAtOnceAndLogsTheBurstOnce() async throws {
+        let receiver = try await PingReceiver.start(.silent)
+        defer { Task { await receiver.stop() } }
+        let logs = CapturedLogs()
+        var configuration = AlertDispatcher.Configuration()
+        configuration.queueLimit = 2
+        let dispatcher = AlertDispatcher(
+            sender: try PingSender(environment: [:], sleep: { _ in }), runner: FailureCommandRunner(environment: [:]), logger: logs.logger(),
+            configuration: configuration)
+        let task = Task { await dispatcher.run() }
+        let url = try #require(PingURL(receiver.url("/ping/tok-burst")))
+        let began = ContinuousClock.now
+        for minute in 0..<50 {
+            let at = Date(timeIntervalSince1970: 1_800_000_000 + Double(minute) * 60)
+            let record = SlotRecord(entry: "orders", instanceID: SimulatorFixture.orders, slotAt: at, runAt: at, now: at)
+            dispatcher.slot(SlotObservation(.missed, record: record, alert: AlertSettings(failure: url), at: at))
+        }
+        #expect(ContinuousClock.now - began < .milliseconds(500), "queueing must never wait")
+        let drops = logs.all.filter { $0.contains("dropped") }
+        #expect(drops.count == 1, "\(drops)")
+        #expect(drops.first?.contains("(1 alerts dropped since start)") == true)
+        #expect(!logs.all.contains { $0.contains("tok-burst") })
+        task.cancel()
+        await task.value
+    }
+
     static func environment(_ path: String) throws -> [String: String] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var result: [String: String] = [:]
