@@ -17,9 +17,11 @@ ONLY=${BENCH_ONLY:-micro,cost,idle,start,fleet}
 VENV=${PEER_VENV:-.build/peer-venv}
 mkdir -p "$OUT"
 
-echo "bench: release build of rds-backupd (.build-release)" >&2
-swift build -c release --product rds-backupd --scratch-path .build-release 2>&1 | tail -3 >&2
-BIN=$(swift build -c release --product rds-backupd --scratch-path .build-release --show-bin-path)/rds-backupd
+# Built as `make install` builds it: the Swift runtime linked in (--static-swift-stdlib), which is
+# what the start time and the RSS figures are about.
+echo "bench: release build of rds-backupd (.build-release, --static-swift-stdlib)" >&2
+swift build -c release --static-swift-stdlib --product rds-backupd --scratch-path .build-release 2>&1 | tail -3 >&2
+BIN=$(swift build -c release --static-swift-stdlib --product rds-backupd --scratch-path .build-release --show-bin-path)/rds-backupd
 
 # bench-simulator gets a scratch folder of its own: the benchmark plugin builds Benchmarks/.build with
 # other settings, and sharing it would rebuild everything twice per run.

@@ -1,5 +1,7 @@
 import CSystemd
 import Foundation
+import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,31 +12,32 @@ import Musl
 /// Sends service state changes to the service manager (`sd_notify(3)` protocol).
 ///
 /// Without `NOTIFY_SOCKET` every call is a no-op, so the same code runs under systemd and in a
-/// terminal. Built from the process environment it uses libsystemd's `sd_pid_notify`; built from
-/// an injected environment (tests, or a socket handed over explicitly) it writes the same
-/// datagram itself, because libsystemd only ever reads the process environment.
+/// terminal. It writes the `sd_notify` datagram itself, non-blocking (`MSG_DONTWAIT`): libsystemd's
+/// `sd_pid_notify` blocks while the socket's queue is full, and a service manager that stops
+/// reading must not stall the scheduler. A message that cannot be queued is dropped and reported
+/// (thrown, and logged once).
 public struct SystemdNotifier: Sendable {
     /// Where the messages go.
     enum Route: Sendable, Equatable {
         case none
-        case libsystemd
         case socket(String)
     }
 
     let route: Route
     private let monotonicMicroseconds: @Sendable () -> UInt64
+    private let failures: FailureLog?
 
-    /// Notifier for this process: `NOTIFY_SOCKET` from the real environment, sent by libsystemd.
-    public init() {
-        let socket = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"]
-        self.route = (socket?.isEmpty ?? true) ? .none : .libsystemd
-        self.monotonicMicroseconds = SystemdNotifier.monotonicNow
+    /// Notifier for this process: `NOTIFY_SOCKET` from the real environment; the first failed
+    /// send is logged to `logger`.
+    public init(logger: Logger? = nil) {
+        self.init(environment: ProcessInfo.processInfo.environment, logger: logger)
     }
 
     /// Notifier for an injected environment (only `NOTIFY_SOCKET` is read) and monotonic clock.
     public init(
         environment: [String: String],
-        monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicNow
+        monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicNow,
+        logger: Logger? = nil
     ) {
         if let socket = environment["NOTIFY_SOCKET"], !socket.isEmpty {
             self.route = .socket(socket)
@@ -42,6 +45,7 @@ public struct SystemdNotifier: Sendable {
             self.route = .none
         }
         self.monotonicMicroseconds = monotonicMicroseconds
+        self.failures = logger.map(FailureLog.init)
     }
 
     /// `CLOCK_MONOTONIC` in microseconds, the clock systemd compares `MONOTONIC_USEC=` with.
@@ -92,11 +96,13 @@ public struct SystemdNotifier: Sendable {
         switch route {
         case .none:
             return
-        case .libsystemd:
-            let rc = sd_pid_notify(0, 0, message)
-            if rc < 0 { throw SystemdNotifyError(socket: "$NOTIFY_SOCKET", errno: -rc) }
         case .socket(let address):
-            try NotifyDatagram.send(message, to: address)
+            do {
+                try NotifyDatagram.send(message, to: address)
+            } catch {
+                failures?.record(error)
+                throw error
+            }
         }
     }
 
@@ -127,7 +133,26 @@ public struct SystemdNotifyError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The datagram write of `sd_notify`, for an address that is not in the process environment.
+/// Logs the first failed notification only: a notify socket that stays full would otherwise
+/// log a line for every status update.
+final class FailureLog: Sendable {
+    private let logger: Logger
+    private let logged = Mutex(false)
+
+    init(logger: Logger) { self.logger = logger }
+
+    func record(_ error: SystemdNotifyError) {
+        let first = logged.withLock { logged in
+            defer { logged = true }
+            return !logged
+        }
+        guard first else { return }
+        logger.warning(
+            "\(error); the notification was dropped rather than wait for the service manager, and later failed notifications are not logged")
+    }
+}
+
+/// The datagram write of `sd_notify(3)`, non-blocking.
 enum NotifyDatagram {
     static func send(_ message: String, to address: String) throws(SystemdNotifyError) {
         // "@name" is an abstract socket, "/path" a file system one (sd_notify(3)).
@@ -153,7 +178,8 @@ enum NotifyDatagram {
         let sent = bytes.withUnsafeBytes { buffer in
             withUnsafePointer(to: &addr) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), sa, socklen_t(length))
+                    // MSG_DONTWAIT: a full queue (nobody reading) fails with EAGAIN instead of blocking.
+                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sa, socklen_t(length))
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import RDSTestSupport
+import Synchronization
 import Testing
 
 @testable import Systemd
@@ -67,16 +68,61 @@ import Glibc
         }
     }
 
-    /// The production path: libsystemd's sd_pid_notify reading the real process environment.
+    /// The production path: NOTIFY_SOCKET read from the real process environment.
     /// Only this test touches NOTIFY_SOCKET in the process environment.
-    @Test func processNotifierSendsThroughLibsystemd() throws {
+    @Test func processNotifierSendsToTheNotifySocketOfTheProcessEnvironment() throws {
         let listener = try DatagramListener()
         setenv("NOTIFY_SOCKET", listener.address, 1)
         defer { unsetenv("NOTIFY_SOCKET") }
         let notifier = SystemdNotifier()
-        #expect(notifier.route == .libsystemd)
+        #expect(notifier.route == .socket(listener.address))
         try notifier.ready(status: "up")
         try notifier.stopping()
         #expect(listener.receiveAll() == ["READY=1\nSTATUS=up", "STOPPING=1"])
+    }
+
+    /// A service manager that stops reading must not stall the scheduler: once the socket's queue
+    /// is full a send fails at once with EAGAIN (libsystemd's sd_notify would block here), the
+    /// failure is logged once however often it repeats, and sends work again once it is read.
+    @Test func aFullNotifySocketFailsFastAndIsLoggedOnce() throws {
+        let listener = try DatagramListener()
+        let logs = CapturedLogs()
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.address], logger: logs.logger())
+        let line = String(repeating: "x", count: 1000)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = SendOutcome()
+        // On a thread of its own: a blocking send would hang here for good; the test must fail, not hang.
+        Thread.detachNewThread {
+            for _ in 0..<10_000 where outcome.errors.count < 3 {
+                do throws(SystemdNotifyError) {
+                    try notifier.status(line)
+                    outcome.record(nil)
+                } catch {
+                    outcome.record(error)
+                }
+            }
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 5) == .success, "a send blocked on a full notify socket")
+        let queued = outcome.queued
+        #expect(queued > 0)
+        #expect(outcome.errors == Array(repeating: SystemdNotifyError(socket: listener.address, errno: EAGAIN), count: 3))
+        #expect(logs.all.count == 1)
+        #expect(logs.all.first?.contains("Resource temporarily unavailable") == true)
+        #expect(logs.all.first?.contains("later failed notifications are not logged") == true)
+        // Once the manager reads again, notifications flow again.
+        #expect(listener.receiveAll().count == queued)
+        try notifier.watchdog()
+        #expect(listener.receiveAll() == ["WATCHDOG=1"])
+    }
+}
+
+/// What a sending thread saw.
+private final class SendOutcome: Sendable {
+    private let state = Mutex<(queued: Int, errors: [SystemdNotifyError])>((0, []))
+    var queued: Int { state.withLock { $0.queued } }
+    var errors: [SystemdNotifyError] { state.withLock { $0.errors } }
+    func record(_ error: SystemdNotifyError?) {
+        state.withLock { if let error { $0.errors.append(error) } else { $0.queued += 1 } }
     }
 }

@@ -7,9 +7,11 @@ public struct Schedule: Sendable, Hashable {
     /// Clouds by name; a single `cloud:` is named `default`.
     public var clouds: [String: CloudSettings]
     /// The entries in file order.
-    public var entries: [BackupEntry]
+    public var entries: [BackupEntry] { didSet { entryIndex = Self.index(entries) } }
     /// Where the Prometheus metrics go (`metrics:`); off by default.
     public var metrics: MetricsSettings
+    /// Position of each alias in `entries`: the scheduler looks an entry up for every slot.
+    private var entryIndex: [String: Int]
 
     /// Files larger than this are refused before parsing.
     public static let maxFileSize = 1 << 20
@@ -19,10 +21,15 @@ public struct Schedule: Sendable, Hashable {
         self.metrics = metrics
         self.clouds = clouds
         self.entries = entries
+        self.entryIndex = Self.index(entries)
     }
 
     /// The entry with `alias`, if any.
-    public func entry(alias: String) -> BackupEntry? { entries.first { $0.alias == alias } }
+    public func entry(alias: String) -> BackupEntry? { entryIndex[alias].map { entries[$0] } }
+
+    private static func index(_ entries: [BackupEntry]) -> [String: Int] {
+        Dictionary(entries.enumerated().map { ($1.alias, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     /// Reads and parses the file at `path`; `now` starts the year in which names must be unique.
     ///

@@ -58,7 +58,9 @@ struct ScheduleFileParser {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // Scalars are read as text by the readers below, so no tag needs resolving: the basic
+            // resolver skips Yams' regular expressions (ICU), run on every scalar, keys included.
+            root = try Yams.compose(yaml: yaml, Resolver.basic)
         } catch let error as YamlError {
             reportSyntax(error, yaml: yaml)
             return nil

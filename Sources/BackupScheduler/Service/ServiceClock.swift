@@ -28,8 +28,8 @@ public struct SystemServiceClock: ServiceClock {
             try Task.checkCancellation()
             return
         }
-        // Without a tolerance, Swift 6.3 on Linux re-arms its timer once a second for the whole
-        // sleep (about one wakeup a second while idle, BENCHMARKS.md); 50 ms late is harmless here.
+        // 50 ms late is harmless here and lets the timer coalesce. (The idle service's one wakeup a
+        // second is libdispatch's worker-pool monitor, not this timer: BENCHMARKS.md, "Idle".)
         try await Task.sleep(for: .milliseconds(Int64((interval * 1000).rounded(.up))), tolerance: .milliseconds(50))
     }
 }

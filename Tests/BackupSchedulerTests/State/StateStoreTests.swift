@@ -133,6 +133,59 @@ struct StateStoreTests {
         #expect(try store.catchUpCursor(alias: "orders", instanceID: "i-orders") == Self.t0.addingTimeInterval(600))
     }
 
+    @Test func theCursorsOfAWholeScheduleReadTogetherEqualEachEntrysOwnCursor() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        _ = try store.noteEntries([("orders", "i-orders"), ("payroll", "i-payroll"), ("shop", "i-shop"), ("moved", "i-a")], now: Self.t0)
+        _ = try store.noteEntries(
+            [("orders", "i-orders"), ("payroll", "i-payroll"), ("shop", "i-shop"), ("moved", "i-a"), ("late", "i-late")],
+            now: Self.t0.addingTimeInterval(300))
+        _ = try store.claim(Self.slot("orders", minute: 10))
+        _ = try store.claim(Self.slot("orders", minute: 20))
+        var otherInstance = Self.slot("orders", minute: 50)
+        otherInstance.instanceID = "i-old"
+        _ = try store.claim(otherInstance)
+        var manual = Self.slot("payroll", minute: 30)
+        manual.trigger = .manual
+        _ = try store.claim(manual)
+        _ = try store.claim(Self.slot("shop", minute: -10))
+        var elsewhere = Self.slot("moved", minute: 40)
+        elsewhere.instanceID = "i-b"
+        _ = try store.claim(elsewhere)
+        // "moved" asked for with an instance the entry table does not have yet.
+        let pairs = [
+            ("orders", "i-orders"), ("payroll", "i-payroll"), ("shop", "i-shop"), ("late", "i-late"), ("moved", "i-b"), ("never-seen", "i-x"),
+        ]
+
+        let cursors = try store.catchUpCursors(pairs)
+
+        #expect(cursors == [
+            "orders": Self.t0.addingTimeInterval(1200),  // its latest scheduled slot on its instance
+            "payroll": Self.t0,  // a manual slot does not move it
+            "shop": Self.t0,  // a slot from before the first sighting does not either
+            "late": Self.t0.addingTimeInterval(300),
+            "moved": Self.t0.addingTimeInterval(2400),
+        ])
+        for (alias, instanceID) in pairs {
+            #expect(cursors[alias] == (try store.catchUpCursor(alias: alias, instanceID: instanceID)))
+        }
+    }
+
+    @Test func notingALargeScheduleAgainUpdatesEveryEntryAndReportsOnlyChanges() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        let entries = (0..<1000).map { (alias: "entry-\($0)", instanceID: "i-\($0)") }
+        #expect(try store.noteEntries(entries, now: Self.t0).added.count == 1000)
+        var moved = entries
+        moved[7].instanceID = "i-new"
+        let again = try store.noteEntries(moved, now: Self.t0.addingTimeInterval(60))
+        #expect(again.added.isEmpty && again.removed.isEmpty)
+        #expect(again.instanceChanged.map { "\($0.alias) \($0.from) \($0.to)" } == ["entry-7 i-7 i-new"])
+        let seen = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT instance_id, first_seen_at, last_seen_at FROM entry WHERE alias IN ('entry-7', 'entry-999') ORDER BY alias")
+        }
+        #expect(seen.map { $0["instance_id"] as String } == ["i-new", "i-999"])
+        #expect(seen.allSatisfy { ($0["first_seen_at"] as Date) == Self.t0 && ($0["last_seen_at"] as Date) == Self.t0.addingTimeInterval(60) })
+    }
+
     @Test func theSummaryCountsFailuresSinceTheLastCompletedSlot() throws {
         let store = try StateStore(directory: Self.temporaryDirectory())
         let states: [SlotState] = [.completed, .failed, .completed, .failed, .skipped, .missed, .failed]
