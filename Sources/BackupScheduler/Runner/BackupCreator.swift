@@ -40,6 +40,27 @@ public struct BackupCreator: Sendable {
         _ request: CreateBackupRequest, listWindow: ClosedRange<Date>? = nil, deadline: Date? = nil,
         onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in }
     ) async throws -> Outcome {
+        var ambiguous = false
+        do {
+            return try await attempts(request, listWindow: listWindow, deadline: deadline, ambiguous: &ambiguous, onRetry: onRetry)
+        } catch where ambiguous && !(error is CancellationError) {
+            // Giving up after a create whose fate was unknown (a listing in between may have come
+            // before a slow server handled it, or failed itself): one last look, so a backup that
+            // did get created is adopted instead of its slot being reported failed (found by SoakTests).
+            if let found = try? await findByName(request.name, instanceID: request.instanceID, window: listWindow) {
+                logger.info(
+                    "adopted the backup an earlier attempt created",
+                    metadata: ["RDS_BACKUP_ID": "\(found.id)", "RDS_BACKUP_NAME": "\(request.name)"])
+                return .adopted(found)
+            }
+            throw error
+        }
+    }
+
+    private func attempts(
+        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>?, deadline: Date?, ambiguous: inout Bool,
+        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void
+    ) async throws -> Outcome {
         var unresolved = false
         return try await retrier.run(deadline: deadline, onRetry: onRetry) { attempt in
             if unresolved {
@@ -54,7 +75,10 @@ public struct BackupCreator: Sendable {
             do {
                 return .created(try await gated { try await client.createBackup(request) })
             } catch let error as RDSError {
-                if error.mayHaveTakenEffect { unresolved = true }
+                if error.mayHaveTakenEffect {
+                    unresolved = true
+                    ambiguous = true
+                }
                 if error.errorClass == .alreadyExists, attempt > 1,
                     let found = try await findByName(request.name, instanceID: request.instanceID, window: listWindow)
                 {
