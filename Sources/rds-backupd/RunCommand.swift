@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalidInput)
         }
 
-        let notifier = SystemdNotifier()
+        let notifier = SystemdNotifier(logger: logger)
         var configuration = BackupService.Configuration()
         configuration.observer = alerting.observer
         configuration.shutdownTimeout = shutdownTimeout.duration
