@@ -69,11 +69,12 @@ public enum BinaryRunner {
 
     /// The blocking form of `runProcess`, for synchronous callers (never call it from the cooperative pool).
     public static func runBlocking(
-        executable: URL, arguments: [String], environment: [String: String]?, timeout: Duration
+        executable: URL, arguments: [String], environment: [String: String]?, timeout: Duration, currentDirectory: URL? = nil
     ) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()

@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 /// `check-config` and `next-runs` as an operator runs them: the built binary, real files.
@@ -19,24 +20,12 @@ struct ScheduleCommandsTests {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CONFIGURATION_DIRECTORY")
         env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        // Both pipes drained on their own threads; the child killed (and the test failed) after 60 s.
+        let output = try BinaryRunner.runBlocking(executable: binary, arguments: arguments, environment: env, timeout: .seconds(60))
+        return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     /// A fresh directory with `schedule.yaml` holding `yaml`.

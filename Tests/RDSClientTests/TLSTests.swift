@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import RDSClient
+import RDSTestSupport
 import Testing
 
 /// A throwaway CA, a server certificate it signed for `localhost`, and a self-signed one, made
@@ -36,18 +37,12 @@ struct TestCertificates {
     }
 
     private static func openssl(_ arguments: [String], in directory: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("openssl \(arguments.joined(separator: " ")) failed: \(text)")
+        // Bounded: a stuck openssl fails the test instead of hanging it.
+        let output = try BinaryRunner.runBlocking(
+            executable: URL(fileURLWithPath: "/usr/bin/openssl"), arguments: arguments, environment: nil, timeout: .seconds(60),
+            currentDirectory: directory)
+        guard output.status == 0 else {
+            throw TestSetupError("openssl \(arguments.joined(separator: " ")) failed: \(output.stderr)")
         }
     }
 

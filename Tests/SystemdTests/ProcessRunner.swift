@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 
 /// Runs a command to completion and captures what it printed.
 struct ProcessResult {
@@ -11,26 +12,11 @@ struct ProcessResult {
 enum ProcessRunner {
     /// Runs `arguments[0]` (looked up in PATH) with the rest as arguments.
     static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        // Files, not pipes: a chatty child can never block on a full pipe.
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        // Pipes drained on their own threads; a child still running after 5 minutes is killed and
+        // the test fails (BinaryRunner.Timeout) instead of hanging the suite.
+        let output = try BinaryRunner.runBlocking(
+            executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: arguments, environment: environment, timeout: .seconds(300))
+        return ProcessResult(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     /// The absolute path of `tool` in PATH, or nil.
