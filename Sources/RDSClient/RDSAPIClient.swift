@@ -161,7 +161,7 @@ public final class RDSAPIClient: Sendable {
 
     // MARK: - Plumbing
 
-    private func listAll<Page: Decodable, Item>(
+    func listAll<Page: Decodable, Item>(
         operation: String, path: String, items: (Int, Int) -> [(name: String, value: String)],
         decode: (Page) -> ([Item], Int?)
     ) async throws -> [Item] {

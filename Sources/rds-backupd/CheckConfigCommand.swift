@@ -43,15 +43,23 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let path = file ?? SchedulePath.defaultPath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
-        let schedule = try ScheduleCommandSupport.load(path: path, now: now)
+        var schedule = try ScheduleCommandSupport.load(path: path, now: now)
         var instances: [String: Instance] = [:]
         var onlineFailed = false
         if online {
+            // Each `select:` entry becomes one ALIAS@INSTANCE_ID entry per instance it matches now.
+            var selectionFailed = false
+            (schedule, _, selectionFailed) = try await SelectionPreview.expand(schedule, environment: environment)
             (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment)
+            onlineFailed = onlineFailed || selectionFailed
         }
         var slots: [PlannedSlot] = []
         var text = "\(path): valid, \(schedule.entries.count) \(schedule.entries.count == 1 ? "entry" : "entries")\n"
         for entry in schedule.entries {
+            if let selector = entry.selector {
+                text += "\n\(entry.alias): select \(selector.summary), refreshed every \(DurationParser.format(selector.refresh)), cloud \(entry.cloudName), cron \"\(entry.cron.source)\", zone \(entry.timeZone.scheduleName), name \"\(entry.nameTemplate.source)\"\n  the instances it matches now: check-config --online or next-runs\n"
+                continue
+            }
             var upcoming = SlotPlanner.upcoming(of: entry, after: now, count: 3)
             if let instance = instances[entry.alias] {
                 for index in upcoming.indices {

@@ -3,10 +3,15 @@ import BackupScheduler
 import Foundation
 
 /// `rds-backupd next-runs [FILE]`: the merged upcoming slots of a schedule, in order.
-struct NextRunsCommand: ParsableCommand {
+struct NextRunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "next-runs",
-        abstract: "List the upcoming slots of all entries in order, with local and UTC time and the rendered name."
+        abstract: "List the upcoming slots of all entries in order, with local and UTC time and the rendered name.",
+        discussion: """
+            A `select:` entry is listed once per instance it matches right now, as ALIAS@INSTANCE_ID: \
+            the instance list is read with the schedule's credentials (the matches are printed to \
+            stderr). --offline skips that and leaves `select:` entries out.
+            """
     )
 
     @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).")
@@ -15,7 +20,7 @@ struct NextRunsCommand: ParsableCommand {
     @Option(help: "How many slots to list (1-10000).")
     var count = 10
 
-    @Option(help: "Only the slots of the entry with this alias.")
+    @Option(help: "Only the slots of the entry with this alias (a select: entry: all of its instances).")
     var entry: String?
 
     @Option(help: "List slots after this RFC 3339 time instead of now, e.g. 2025-06-01T00:00:00Z.")
@@ -27,6 +32,9 @@ struct NextRunsCommand: ParsableCommand {
     @Flag(help: "Include paused entries (an entry named with --entry is always shown).")
     var includePaused = false
 
+    @Flag(help: "Do not list what select: entries match (no API call; those entries are left out).")
+    var offline = false
+
     func validate() throws {
         guard (1...10_000).contains(count) else {
             throw ValidationError("--count \(count) is out of range; give 1 to 10000")
@@ -36,16 +44,38 @@ struct NextRunsCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let path = file ?? SchedulePath.defaultPath(environment: ProcessInfo.processInfo.environment)
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = file ?? SchedulePath.defaultPath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
-        let schedule = try ScheduleCommandSupport.load(path: path, now: now)
-        if let entry, schedule.entry(alias: entry) == nil {
-            let aliases = schedule.entries.map(\.alias)
+        let loaded = try ScheduleCommandSupport.load(path: path, now: now)
+        if let entry, loaded.entry(alias: entry) == nil {
+            let aliases = loaded.entries.map(\.alias)
             ScheduleCommandSupport.printError("no entry with alias '\(entry)' in \(path); entries are \(aliases.joined(separator: ", "))")
             throw ExitCode(2)
         }
-        let slots = SlotPlanner.upcoming(in: schedule, after: now, count: count, alias: entry, includePaused: includePaused || entry != nil)
+        var schedule = loaded
+        let selectors = loaded.selectorEntries.filter { entry == nil || $0.alias == entry }.map(\.alias)
+        if selectors.isEmpty {
+            schedule = loaded.expanded(with: [:])
+        } else if offline {
+            schedule = loaded.expanded(with: [:])
+            ScheduleCommandSupport.printError("note: --offline leaves out the select: entries \(selectors.joined(separator: ", "))")
+        } else {
+            (schedule, _, _) = try await SelectionPreview.expand(loaded, environment: environment)
+        }
+        // `--entry` of a select: entry means all of its instances' streams.
+        let aliases = entry.map { alias in
+            schedule.entries.filter { $0.alias == alias || $0.selectedFrom == alias }.map(\.alias)
+        }
+        var slots: [PlannedSlot]
+        if let aliases {
+            slots = aliases.flatMap { SlotPlanner.upcoming(in: schedule, after: now, count: count, alias: $0, includePaused: true) }
+            slots.sort { ($0.runAt, $0.alias) < ($1.runAt, $1.alias) }
+            slots = Array(slots.prefix(count))
+        } else {
+            slots = SlotPlanner.upcoming(in: schedule, after: now, count: count, alias: nil, includePaused: includePaused)
+        }
         print(json ? SlotListing.json(slots) : SlotListing.table(slots))
     }
 }

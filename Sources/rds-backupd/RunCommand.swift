@@ -108,6 +108,12 @@ struct RunCommand: AsyncParsableCommand {
         let backupService = BackupService(
             schedule: schedule, store: store, clock: clock, logger: logger, configuration: configuration,
             makeRunner: { entry in try pool.runner(for: entry, store: store, pollInterval: poll, checkpoint: hooks.checkpoint) },
+            selectInstances: { entry in
+                // The entry's cloud client and gate, as its slots use them.
+                let runner = try pool.runner(for: entry, store: store, pollInterval: poll, checkpoint: hooks.checkpoint)
+                guard let selector = entry.selector else { return [] }
+                return try await SelectionResolver(client: runner.client, gate: runner.gate).resolve(selector)
+            },
             onStarted: { try? notifier.ready() },
             onWatchdog: { try? notifier.watchdog() },
             onStatus: { line in try? notifier.status(line) },

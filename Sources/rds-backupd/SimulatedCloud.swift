@@ -10,16 +10,19 @@ struct SimulatedCloud {
     let profile: CloudProfile
 
     /// Starts the demo simulator (wall clock, backups complete after `backupDuration`), adding any
-    /// of `instanceIDs` it does not know as MySQL instances.
+    /// of `instanceIDs` it does not know as MySQL instances, and the tagged demo fleet
+    /// (`SimulatedInstance.demoFleet`) that a schedule's `select:` entries can match.
     static func start(
         instanceIDs: [String], backupDuration: TimeInterval = 3, logger: Logger
     ) async throws -> SimulatedCloud {
         var configuration = SimulatorConfiguration.demo
         configuration.backupDuration = backupDuration
         configuration.deleteDuration = 1
+        configuration.instances += SimulatedInstance.demoFleet
         let simulator = RDSSimulator(configuration: configuration, clock: .wall())
         let known = Set(configuration.instances.map(\.id))
-        for (index, id) in instanceIDs.enumerated() where !known.contains(id) {
+        // A `select:` entry has no instance id (empty): it selects among the instances here.
+        for (index, id) in instanceIDs.enumerated() where !known.contains(id) && !id.isEmpty {
             simulator.addInstance(SimulatedInstance(id: id, name: "simulated-\(index + 1)", engine: .mysql, version: "8.0"))
         }
         try await simulator.start(host: "127.0.0.1", port: 0)

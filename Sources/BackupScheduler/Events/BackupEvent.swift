@@ -21,6 +21,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
     case serviceStarted
     case serviceStopping
     case instanceSelectionChanged
+    case selectionRefreshFailed
 
     /// The journal MESSAGE_ID: 32 lowercase hex digits, fixed forever.
     public var messageID: String {
@@ -39,6 +40,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .serviceStarted: "6845dac1088340439ccb80da94b5bc87"
         case .serviceStopping: "0f11a3282de4494bb16c4c57bbdc0802"
         case .instanceSelectionChanged: "495b645cdb434e29832a5f89000e58de"
+        case .selectionRefreshFailed: "08b0b01e32e448c999a5adf06d2359fc"
         }
     }
 
@@ -59,13 +61,14 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .serviceStarted: "rds-backupd started"
         case .serviceStopping: "rds-backupd stopping"
         case .instanceSelectionChanged: "Set of backed-up instances changed"
+        case .selectionRefreshFailed: "Instance selection could not be refreshed"
         }
     }
 
     /// The level this event is normally logged at.
     public var level: Logger.Level {
         switch self {
-        case .backupFailed, .configRejected, .pruneFailed, .slotMissed: .warning
+        case .backupFailed, .configRejected, .pruneFailed, .slotMissed, .selectionRefreshFailed: .warning
         case .retryScheduled, .slotSkipped, .instanceSelectionChanged: .notice
         default: .info
         }

@@ -25,6 +25,13 @@ public struct BackupEntry: Sendable, Hashable {
     /// Upper bound of the stable per-instance delay.
     public var jitter: Duration
     public var paused: Bool
+    /// A `select:` entry's selector; its `instanceID` is empty: the service expands it into one
+    /// stream per selected instance (see `Selection/SelectionStreams.swift`).
+    public var selector: InstanceSelector? = nil
+    /// A stream's configured entry alias (its own `alias` is `ALIAS@INSTANCE_ID`); nil otherwise.
+    public var selectedFrom: String? = nil
+    /// A stream's instance name when it was selected, for `{instance_name}` before the API is asked.
+    public var instanceName: String? = nil
     /// Pings and the failure command (`alert:`); nil when none is set.
     public var alert: AlertSettings? = nil
 
@@ -51,7 +58,9 @@ public struct BackupEntry: Sendable, Hashable {
     }
 
     func context(instanceName: String? = nil, engine: String? = nil) -> NameContext {
-        NameContext(alias: alias, instanceID: instanceID, instanceName: instanceName, engine: engine)
+        NameContext(
+            alias: selectedFrom ?? alias, instanceID: instanceID, instanceName: instanceName ?? self.instanceName,
+            engine: engine)
     }
 }
 

@@ -480,7 +480,7 @@ struct ScheduleFileParser {
     ) -> (BackupEntry, EntryNodes)? {
         let path = "backups[\(index)]"
         guard let map = mapping(node, path, what: "an entry") else { return nil }
-        let f = fields(of: map, path: path, allowed: Self.entryOnlyKeys + Self.commonKeys)
+        let f = fields(of: map, path: path, allowed: Self.entryOnlyKeys + Self.selectionKeys + Self.commonKeys)
         let before = problems.count
         let own = parseCommon(f, path: path)
 
@@ -495,15 +495,18 @@ struct ScheduleFileParser {
             report(node, Self.join(path, "alias"), "is missing; every entry needs a unique alias, e.g. `alias: orders`")
         }
 
+        let selector = parseSelection(f, path: path)
         var instanceID: String?
-        if let field = f["instance_id"], let text = string(field.value, Self.join(path, "instance_id")) {
+        if f["select"] != nil {
+            // A `select:` entry is expanded into one stream per instance by the service.
+        } else if let field = f["instance_id"], let text = string(field.value, Self.join(path, "instance_id")) {
             if Self.isInstanceID(text) {
                 instanceID = text
             } else {
                 report(field.value, Self.join(path, "instance_id"), "'\(text)' is not an RDS instance id; an instance id is 32 lowercase hex characters and a suffix such as in01 (MySQL), in03 (PostgreSQL) or in04 (SQL Server)")
             }
         } else if f["instance_id"] == nil {
-            report(node, Self.join(path, "instance_id"), "is missing; set the RDS instance id, e.g. `instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01`")
+            report(node, Self.join(path, "instance_id"), "is missing; set the RDS instance id, e.g. `instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01`, or `select:` instances by name, engine or tags")
         }
 
         var cron: CronExpression?
@@ -560,11 +563,16 @@ struct ScheduleFileParser {
             report(blame?.node ?? node, blame?.path ?? Self.join(path, "retry"), "retry max \(DurationParser.format(maximum)) is shorter than retry initial \(DurationParser.format(initial)); max must be at least initial")
         }
 
-        guard problems.count == before, let alias, let instanceID, let cron, let cloudName,
-            let aliasNode = f["alias"]?.value, let cronNode = f["cron"]?.value
-        else { return nil }
         let name = own.name ?? defaults.name
-        let entry = BackupEntry(
+        if let selector {
+            checkSelectorEntry(
+                selector, template: name?.value ?? Self.defaultNameTemplate, nameNode: name, databases: databases, f: f,
+                entry: node, path: path)
+        }
+        guard problems.count == before, let alias, let instanceID = instanceID ?? selector.map({ _ in "" }), let cron,
+            let cloudName, let aliasNode = f["alias"]?.value, let cronNode = f["cron"]?.value
+        else { return nil }
+        var entry = BackupEntry(
             alias: alias, cloudName: cloudName, instanceID: instanceID, cron: cron,
             timeZone: (own.timeZone ?? defaults.timeZone)?.value ?? TimeZone(identifier: "UTC")!,
             nameTemplate: name?.value ?? Self.defaultNameTemplate,
@@ -577,6 +585,7 @@ struct ScheduleFileParser {
             retention: (own.retention ?? defaults.retention)?.value ?? nil,
             jitter: jitter?.value ?? .zero, paused: (own.paused ?? defaults.paused)?.value ?? false,
             alert: AlertFields.merge(own.alert, defaults.alert))
+        entry.selector = selector
         return (entry, EntryNodes(index: index, entry: node, alias: aliasNode, cron: cronNode, name: name))
     }
 
@@ -619,6 +628,8 @@ struct ScheduleFileParser {
             } else {
                 aliases[entry.alias] = node
             }
+            // A `select:` entry has no instance yet; its streams are checked when they exist.
+            if entry.selector != nil { continue }
             if let (_, first) = slotsByInstance[entry.instanceID]?.first(where: {
                 $0.0.timeZone == entry.timeZone && $0.0.cron.hasSameSchedule(as: entry.cron)
             }) {
@@ -637,6 +648,9 @@ struct ScheduleFileParser {
                 report(where_.node, where_.path, "name template '\(entry.nameTemplate.source)' renders '\(name)' for two slots of \(node.path) (\(entry.alias)), \(RFC3339.format(first, in: entry.timeZone)) and \(RFC3339.format(second, in: entry.timeZone)); its slot format must tell apart every slot of cron '\(entry.cron.source)' within a year, e.g. {slot:%Y%m%d-%H%M}")
             }
         }
+        // `select:` entries name instances known only online; their streams are checked at each refresh.
+        let plain = zip(entries, nodes).filter { $0.0.selector == nil }
+        let (entries, nodes) = (plain.map(\.0), plain.map(\.1))
         for clash in NameCollisions.acrossEntries(entries, from: now) {
             let a = nodes[clash.first], b = nodes[clash.second]
             let where_ = b.name ?? Located(value: entries[clash.second].nameTemplate, node: b.alias, path: Self.join(b.path, "alias"))

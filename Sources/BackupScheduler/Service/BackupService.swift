@@ -47,6 +47,13 @@ public actor BackupService: Service {
     private let onStopping: @Sendable () -> Void
 
     private var schedule: Schedule
+    /// The schedule as loaded, its `select:` entries unexpanded; `schedule` is what runs.
+    private var configured: Schedule
+    /// Each `select:` entry's instances and when they are listed again (`Selection/FleetSelection`).
+    private var fleet = FleetSelection()
+    private let selectInstances: (@Sendable (BackupEntry) async throws -> [Instance])?
+    /// The selection refresh in flight: it runs beside the loop, so slots and the watchdog never wait for it.
+    private var refreshTask: Task<Void, Never>?
     private var queue = SlotQueue()
     private var waiting: [String: [Job]] = [:]
     private var running: [String: Task<Void, Never>] = [:]
@@ -68,12 +75,15 @@ public actor BackupService: Service {
         schedule: Schedule, store: StateStore, clock: any ServiceClock, logger: Logger,
         configuration: Configuration = .init(),
         makeRunner: @escaping @Sendable (BackupEntry) throws -> SlotRunner,
+        selectInstances: (@Sendable (BackupEntry) async throws -> [Instance])? = nil,
         onStarted: @escaping @Sendable () -> Void = {},
         onWatchdog: @escaping @Sendable () -> Void = {},
         onStatus: @escaping @Sendable (String) -> Void = { _ in },
         onStopping: @escaping @Sendable () -> Void = {}
     ) {
         self.schedule = schedule
+        self.configured = schedule
+        self.selectInstances = selectInstances
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -133,8 +143,15 @@ public actor BackupService: Service {
         }
     }
 
-    /// Replaces the schedule with an already validated one.
+    /// Replaces the schedule with an already validated one; `select:` entries are listed again at once.
     public func replace(with fresh: Schedule) {
+        configured = fresh
+        fleet.adopt(fresh, now: clock.now(), logger: logger)
+        install(fresh.expanded(with: fleet.selections))
+    }
+
+    /// Puts an expanded schedule in force; queued slots of entries (and streams) that stay are kept.
+    private func install(_ fresh: Schedule) {
         let old = queue.all
         schedule = fresh
         noteEntries()
@@ -165,6 +182,9 @@ public actor BackupService: Service {
     // MARK: - Start-up
 
     private func startUp() throws {
+        // `select:` entries start from the streams the state knew: no API call before READY=1.
+        fleet.seed((try? store.knownStreams()) ?? [:], schedule: configured, now: clock.now())
+        schedule = configured.expanded(with: fleet.selections)
         noteEntries()
         let now = clock.now()
         // 1. Slots a previous process left unfinished: resumed through the runner (list check first).
@@ -229,7 +249,7 @@ public actor BackupService: Service {
     private func noteEntries() {
         do {
             let changes = try store.noteEntries(schedule.entries.map { ($0.alias, $0.instanceID) }, now: clock.now())
-            for removed in changes.removed {
+            for removed in changes.removed where StreamAlias.split(removed.alias) == nil {
                 if let successor = removed.likelyRenamedTo {
                     logger.warning(
                         "entry \(removed.alias) left the schedule and \(successor) backs up the same instance \(removed.instanceID): if this is a rename, the \(removed.slotRows) recorded slots stay under \(removed.alias) (history --entry \(removed.alias)) and \(successor) starts a new history",
@@ -266,14 +286,47 @@ public actor BackupService: Service {
                 due(top, now: now)
             }
             dispatch()
+            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue, refreshAt <= now { startRefresh() }
             publishStatus(now: now)
             var wakeAt = min(queue.first?.runAt ?? Date.distantFuture, statusDueAt ?? Date.distantFuture)
+            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue { wakeAt = min(wakeAt, refreshAt) }
             if let interval = configuration.watchdogInterval, let lastPing {
                 wakeAt = min(wakeAt, lastPing.addingTimeInterval(interval.timeInterval))
             }
             await sleep(until: wakeAt)
         }
     }
+
+    /// Lists the instances of every `select:` entry whose refresh is due (due times on the service
+    /// clock), in a task beside the loop; `finishRefresh` installs a changed selection like a reload.
+    private func startRefresh() {
+        guard let selectInstances else { return }
+        let due = fleet.due(in: configured, at: clock.now())
+        refreshTask = Task {
+            var results: [(BackupEntry, Result<[Instance], any Error>)] = []
+            for entry in due where !Task.isCancelled {
+                do { results.append((entry, .success(try await selectInstances(entry)))) } catch { results.append((entry, .failure(error))) }
+            }
+            self.finishRefresh(results)
+        }
+    }
+
+    private func finishRefresh(_ results: [(BackupEntry, Result<[Instance], any Error>)]) {
+        refreshTask = nil
+        guard !stopping else { return }
+        var changed = false
+        // An entry reloaded meanwhile is skipped: its new definition is due for a refresh already.
+        for (entry, result) in results where configured.entry(alias: entry.alias) == entry {
+            changed = fleet.record(result, for: entry, schedule: configured, now: clock.now(), logger: logger) || changed
+        }
+        if changed { install(configured.expanded(with: fleet.selections)) }
+        wake()
+    }
+
+    /// The instances each `select:` entry backs up now (tests, status).
+    public var selections: [String: [SelectedStream]] { fleet.selections }
+    /// Whether a selection refresh is listing instances now (tests wait for it).
+    public var refreshInFlight: Bool { refreshTask != nil }
 
     private func due(_ item: QueuedSlot, now: Date) {
         guard let entry = schedule.entry(alias: item.alias) else { return }
@@ -351,6 +404,10 @@ public actor BackupService: Service {
     /// After the loop: waits for in-flight slots up to the shutdown timeout, then cancels them
     /// (their rows stay `creating`/`created` and are settled on the next start).
     private func drain() async {
+        if let refreshTask {
+            refreshTask.cancel()
+            await refreshTask.value
+        }
         let tasks = Array(running.values)
         guard !tasks.isEmpty else { return }
         let timeout = configuration.shutdownTimeout

@@ -9,10 +9,13 @@ public struct Instance: Sendable, Hashable, Decodable {
     public var datastoreType: String
     public var datastoreVersion: String?
     public var region: String?
+    /// The instance's tags as the list reported them; nil when the answer had no usable `tags`
+    /// field (OTC's examples show both), so the caller asks `GET …/instances/{id}/tags`.
+    public var tags: [InstanceTag]?
 
     public init(
         id: String, name: String, status: String, type: String, datastoreType: String,
-        datastoreVersion: String? = nil, region: String? = nil
+        datastoreVersion: String? = nil, region: String? = nil, tags: [InstanceTag]? = nil
     ) {
         self.id = id
         self.name = name
@@ -21,6 +24,7 @@ public struct Instance: Sendable, Hashable, Decodable {
         self.datastoreType = datastoreType
         self.datastoreVersion = datastoreVersion
         self.region = region
+        self.tags = tags
     }
 
     public var isActive: Bool { status.uppercased() == "ACTIVE" }
@@ -31,7 +35,7 @@ public struct Instance: Sendable, Hashable, Decodable {
     /// The engine in the schedule's spelling: `mysql`, `postgresql`, `sqlserver`.
     public var engine: String { datastoreType.lowercased() }
 
-    enum CodingKeys: String, CodingKey { case id, name, status, type, datastore, region }
+    enum CodingKeys: String, CodingKey { case id, name, status, type, datastore, region, tags }
     struct Datastore: Decodable { var type: String?; var version: String? }
 
     public init(from decoder: any Decoder) throws {
@@ -44,5 +48,7 @@ public struct Instance: Sendable, Hashable, Decodable {
         datastoreType = datastore?.type ?? ""
         datastoreVersion = datastore?.version
         region = try c.decodeIfPresent(String.self, forKey: .region)
+        // Leniently: a `tags` of the wrong shape means "unknown", never a failed listing.
+        tags = (try? c.decodeIfPresent(InstanceTag.List.self, forKey: .tags))?.tags
     }
 }

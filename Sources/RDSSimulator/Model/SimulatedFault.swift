@@ -40,5 +40,6 @@ public enum SimulatedRoute: String, Sendable, CaseIterable, Equatable {
     case listBackups
     case deleteBackup
     case listInstances
+    case instanceTags
     case any
 }

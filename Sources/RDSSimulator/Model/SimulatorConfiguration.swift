@@ -71,6 +71,12 @@ public struct SimulatorConfiguration: Sendable {
     public var responseLatency: TimeInterval = 0
     /// The API gateway's throttling of RDS requests (IAM's token routes are not limited); nil: unlimited.
     public var rateLimit: RateLimit?
+    /// What the instance list does with its `tags=key=value,…` query parameter, which OTC shows only
+    /// in an example (docs/api-notes.md); `.applied` filters (every pair must match).
+    public var instanceTagsFilter: InstanceTagsFilter = .applied
+    /// When false the instance list leaves out each instance's `tags` (as OTC's "query all" example
+    /// does); a client then has to ask `GET …/instances/{id}/tags`.
+    public var instanceListReportsTags = true
     /// Address and port `run()` binds to (port 0 = ephemeral).
     public var host = "127.0.0.1"
     public var port = 0
@@ -85,6 +91,16 @@ public struct SimulatorConfiguration: Sendable {
             self.requestsPerSecond = requestsPerSecond
             self.burst = burst
         }
+    }
+
+    /// The ways a server may treat the instance list's `tags` parameter.
+    public enum InstanceTagsFilter: Sendable, Equatable {
+        /// Only instances carrying every `key=value` pair are listed.
+        case applied
+        /// The parameter is ignored: every instance is listed.
+        case ignored
+        /// The parameter is refused with 400 `DBS.200001`.
+        case refused
     }
 
     /// The defaults: one user, one access key, no instances.

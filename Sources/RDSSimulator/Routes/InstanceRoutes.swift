@@ -1,6 +1,6 @@
 import Foundation
 
-/// `GET /v3/{project_id}/instances` (otc-rds-api.md §4).
+/// `GET /v3/{project_id}/instances` (otc-rds-api.md §4) and `GET …/instances/{id}/tags` (docs/api-notes.md).
 enum InstanceRoutes {
     /// Exact match, or fuzzy (substring) when the value starts with `*`; a lone `*` is refused.
     static func matches(_ value: String, filter: String) -> Bool {
@@ -25,6 +25,22 @@ enum InstanceRoutes {
             guard let wanted = SimulatedInstance.Engine(rawValue: engine) else { return .parameterError }
             selected = selected.filter { $0.engine == wanted }
         }
+        if let text = request.queryValue("tags") {
+            switch state.configuration.instanceTagsFilter {
+            case .refused:
+                return .parameterError
+            case .ignored:
+                break
+            case .applied:
+                guard let pairs = tagFilter(text) else { return .parameterError }
+                selected = selected.filter { instance in
+                    pairs.allSatisfy { key, value in
+                        guard let actual = instance.tags[key] else { return false }
+                        return value.isEmpty || actual == value
+                    }
+                }
+            }
+        }
 
         let config = state.configuration
         let now = exchange.now
@@ -35,6 +51,28 @@ enum InstanceRoutes {
             return wire(instance, status: status, config: config)
         }
         return .json(200, RDSWire.ListInstancesResponse(instances: page, total_count: selected.count))
+    }
+
+    /// `k1=v1,k2=v2`: every pair must match; an empty value means any value (as Huawei's SDK documents).
+    /// nil when a pair has no key or no `=`, or a key repeats.
+    static func tagFilter(_ text: String) -> [(key: String, value: String)]? {
+        var pairs: [(key: String, value: String)] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let equals = part.firstIndex(of: "=") else { return nil }
+            let key = String(part[..<equals]), value = String(part[part.index(after: equals)...])
+            guard !key.isEmpty, !pairs.contains(where: { $0.key == key }) else { return nil }
+            pairs.append((key, value))
+        }
+        return pairs
+    }
+
+    /// `GET /v3/{project_id}/instances/{instance_id}/tags`: `{"tags":[{key,value,tag_type}]}`.
+    static func tags(_ state: inout SimState, _ exchange: Exchange, instanceID: String) -> SimResponse {
+        guard let instance = state.instance(instanceID) else {
+            return .rdsError(404, "DBS.200002", "The DB instance does not exist.")
+        }
+        let tags = instance.tags.sorted { $0.key < $1.key }.map { RDSWire.Tag(key: $0.key, value: $0.value, tag_type: "user") }
+        return .json(200, RDSWire.InstanceTagsResponse(tags: tags))
     }
 
     static func wire(_ instance: SimulatedInstance, status: String, config: SimulatorConfiguration) -> RDSWire.Instance {
@@ -69,6 +107,8 @@ enum InstanceRoutes {
             region: config.region, port: port, private_ips: ["192.168.0.\(10 + instance.id.utf8.reduce(0) { ($0 + Int($1)) % 200 })"],
             public_ips: [], backup_strategy: .init(start_time: "19:00-20:00", keep_days: 7), nodes: nodes,
             volume: .init(type: "COMMON", size: 100), flavor_ref: flavor,
-            time_zone: "UTC", enterprise_project_id: "0", created: created, updated: created)
+            time_zone: "UTC", enterprise_project_id: "0", created: created, updated: created,
+            tags: config.instanceListReportsTags
+                ? instance.tags.sorted { $0.key < $1.key }.map { RDSWire.Tag(key: $0.key, value: $0.value) } : nil)
     }
 }

@@ -7,6 +7,7 @@ enum RouteMatch: Sendable, Equatable {
     case listBackups(projectID: String)
     case deleteBackup(projectID: String, backupID: String)
     case listInstances(projectID: String)
+    case instanceTags(projectID: String, instanceID: String)
     /// An unknown path or method: the gateway answers APIG.0101.
     case unknown
 
@@ -24,6 +25,8 @@ enum RouteMatch: Sendable, Equatable {
             self = .deleteBackup(projectID: segments[1], backupID: segments[3])
         case ("GET", 3) where segments[0] == "v3" && segments[2] == "instances":
             self = .listInstances(projectID: segments[1])
+        case ("GET", 5) where segments[0] == "v3" && segments[2] == "instances" && segments[4] == "tags":
+            self = .instanceTags(projectID: segments[1], instanceID: segments[3])
         default:
             self = .unknown
         }
@@ -38,6 +41,7 @@ enum RouteMatch: Sendable, Equatable {
         case .listBackups: .listBackups
         case .deleteBackup: .deleteBackup
         case .listInstances: .listInstances
+        case .instanceTags: .instanceTags
         case .unknown: nil
         }
     }

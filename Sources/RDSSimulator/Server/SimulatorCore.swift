@@ -136,6 +136,9 @@ final class SimulatorCore: Sendable {
             case .listInstances(let projectID):
                 return Authenticator.authenticate(&state, exchange, projectID: projectID)
                     ?? InstanceRoutes.list(&state, exchange)
+            case .instanceTags(let projectID, let instanceID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? InstanceRoutes.tags(&state, exchange, instanceID: instanceID)
             case .unknown:
                 return .gatewayError(
                     404, "APIG.0101", "The API does not exist or has not been published in the environment",

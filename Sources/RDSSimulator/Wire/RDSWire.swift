@@ -94,6 +94,19 @@ enum RDSWire {
         var enterprise_project_id: String
         var created: String
         var updated: String
+        /// Absent when `instanceListReportsTags` is off, as in OTC's "query all" example.
+        var tags: [Tag]?
+    }
+
+    /// One tag, in the list (`key`, `value`) and in `GET …/instances/{id}/tags` (plus `tag_type`).
+    struct Tag: Encodable {
+        var key: String
+        var value: String
+        var tag_type: String?
+    }
+
+    struct InstanceTagsResponse: Encodable {
+        var tags: [Tag]
     }
 
     /// RDS service error (`appendix/abnormal_request_results.rst`).

@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+
+extension StateStore {
+    /// The streams of each `select:` entry that the last schedule in force held (the `entry`
+    /// rows named `ALIAS@INSTANCE_ID` not marked removed): the selection a restarted service
+    /// starts with, before its first refresh, so an unreachable API drops no instance.
+    public func knownStreams() throws(StateStoreError) -> [String: [SelectedStream]] {
+        let rows: [Row]
+        do {
+            rows = try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT alias, instance_id FROM entry WHERE removed_at IS NULL AND alias LIKE '%@%'")
+            }
+        } catch {
+            throw StateStoreError(path: path, reason: "\(error)")
+        }
+        var result: [String: [SelectedStream]] = [:]
+        for row in rows {
+            let alias: String = row["alias"]
+            guard let (entry, instanceID) = StreamAlias.split(alias) else { continue }
+            result[entry, default: []].append(SelectedStream(instanceID: row["instance_id"] ?? instanceID))
+        }
+        return result
+    }
+}
+
+extension Schedule {
+    /// The schedule with each `select:` entry expanded into the streams the state knows (what the
+    /// service ran last), for commands that read the state rather than the API (`status`,
+    /// `history`, `backup-now ALIAS@INSTANCE_ID`). An unreadable state expands to no streams.
+    public func expanded(knownIn store: StateStore) -> Schedule {
+        expanded(with: (try? store.knownStreams()) ?? [:])
+    }
+}
