@@ -28,7 +28,8 @@ public struct AlertingServices: Sendable {
         var recorder: MetricsRecorder?
         if !schedule.metrics.isEmpty {
             let metrics = MetricsRecorder()
-            metrics.prime(schedule: schedule, store: store)
+            // Not on the way to READY=1: with 1,000 entries priming takes a good part of a second.
+            Task.detached(priority: .utility) { metrics.prime(schedule: schedule, store: store) }
             observers.append(metrics)
             if let path = schedule.metrics.textfile {
                 services.append(MetricsTextfile(path: path, recorder: metrics, logger: logger))
@@ -47,7 +48,10 @@ public struct AlertingServices: Sendable {
 
     /// After a reload: new entries get their series; a changed `metrics:` waits for a restart.
     public func scheduleChanged(_ schedule: Schedule) {
-        recorder?.prime(schedule: schedule, store: store)
+        if let recorder {
+            let store = self.store
+            Task.detached(priority: .utility) { recorder.prime(schedule: schedule, store: store) }
+        }
         if schedule.metrics != metrics {
             logger.notice("`metrics:` changed; the new export settings take effect at the next start (systemctl restart rds-backupd)")
         }

@@ -35,6 +35,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     private let factory: PrometheusMetricsFactory
     private let lock = NSLock()
     private var nextRunGauges: [String: Date] = [:]
+    private var lastSuccessValues: [String: Double] = [:]
     private var changeHandlers: [@Sendable () -> Void] = []
 
     /// A recorder on `registry` (a fresh one by default).
@@ -54,19 +55,17 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     public func render() -> String { registry.emitToString() }
 
     /// Creates every entry's series at zero and sets each last-success time from the state, so an
-    /// alert on its age works right after a restart. Call at start and after a reload.
+    /// alert on its age works right after a restart. Call at start and after a reload (it takes
+    /// about 0.8 s for 1,000 entries in a debug build: the registry copies a family per new series).
     public func prime(schedule: Schedule, store: StateStore) {
+        let lastSuccess = (try? store.lastSuccessTimes()) ?? [:]
         for entry in schedule.entries {
             let alias = entry.alias
             for outcome in Self.outcomes { counter(Name.slots, alias, ("outcome", outcome.rawValue)).increment(by: 0) }
             for name in [Name.backupsCreated, Name.backupsCompleted, Name.backupsFailed, Name.backupsPruned] {
                 counter(name, alias).increment(by: 0)
             }
-            if let done = try? store.summary(entry: alias).lastCompleted,
-                let at = done.finishedAt ?? done.backupEndAt ?? Optional(done.updatedAt)
-            {
-                gauge(Name.lastSuccess, alias).record(at.timeIntervalSince1970)
-            }
+            if let at = lastSuccess[alias] { recordLastSuccess(alias, at) }
         }
         changed()
     }
@@ -83,7 +82,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         case .completed:
             counter(Name.slots, alias, ("outcome", "completed")).increment()
             counter(Name.backupsCompleted, alias).increment()
-            gauge(Name.lastSuccess, alias).record(observation.at.timeIntervalSince1970)
+            recordLastSuccess(alias, observation.at)
         case .failed:
             counter(Name.slots, alias, ("outcome", "failed")).increment()
             counter(Name.backupsFailed, alias).increment()
@@ -133,6 +132,18 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
 
     private func gauge(_ name: String, _ entry: String) -> CoreMetrics.Gauge {
         CoreMetrics.Gauge(label: name, dimensions: [("entry", entry)], factory: factory)
+    }
+
+    /// Only ever moves forward, so a prime that read the state just before a completion cannot
+    /// set the gauge back.
+    private func recordLastSuccess(_ alias: String, _ date: Date) {
+        let value = date.timeIntervalSince1970
+        let newer = lock.withLock {
+            guard value > (lastSuccessValues[alias] ?? -.infinity) else { return false }
+            lastSuccessValues[alias] = value
+            return true
+        }
+        if newer { gauge(Name.lastSuccess, alias).record(value) }
     }
 
     private func changed() {

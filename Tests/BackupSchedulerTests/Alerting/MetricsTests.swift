@@ -75,6 +75,12 @@ import Testing
             let lastSuccess = try #require(Self.value(families, Name.lastSuccess, orders))
             #expect(abs(lastSuccess - (try #require(completed)).timeIntervalSince1970) < 1)
             #expect(Self.value(families, Name.lastSuccess, payroll) == nil)
+            // After a restart the gauge comes back from the state, so an age alert keeps working.
+            let restarted = MetricsRecorder()
+            restarted.prime(schedule: schedule, store: h.store)
+            let primed = try PrometheusTextParser.parse(restarted.render())
+            #expect(Self.value(primed, Name.lastSuccess, orders) == lastSuccess)
+            #expect(Self.value(primed, Name.slots, ["entry": "payroll", "outcome": "failed"]) == 0)
             #expect(families[Name.lastSuccess]?.type == "gauge")
             let nextOrders = try #require(schedule.entries[0].nextSlot(after: end))
             #expect(Self.value(families, Name.nextSlot, orders) == schedule.entries[0].runTime(of: nextOrders).timeIntervalSince1970)
