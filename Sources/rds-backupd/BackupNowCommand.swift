@@ -36,16 +36,24 @@ struct BackupNowCommand: AsyncParsableCommand {
         logger.logLevel = verbose ? .debug : .notice
         let clock = SystemServiceClock()
         let schedulePath = service.schedulePath(environment: environment)
-        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
-        guard let entry = schedule.entry(alias: alias) else {
-            printError("error: no entry '\(alias)' in \(schedulePath); entries are \(schedule.entries.map(\.alias).joined(separator: ", "))")
-            throw ExitCode(ExitStatus.invalidInput)
-        }
+        let loaded = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
         let store: StateStore
         do {
             store = try StateStore(directory: service.stateDirectory(environment: environment))
         } catch {
             printError("error: \(error)")
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+        // A select: entry's instances are its streams ALIAS@INSTANCE_ID, as the service recorded them.
+        let schedule = loaded.expanded(knownIn: store)
+        guard let entry = schedule.entry(alias: alias) else {
+            let streams = schedule.entries.filter { $0.selectedFrom == alias }.map(\.alias)
+            if loaded.entry(alias: alias)?.selector != nil {
+                let known = streams.isEmpty ? "the service has not selected any instance for it yet" : "its instances are \(streams.joined(separator: ", "))"
+                printError("error: entry '\(alias)' selects instances; name one stream as \(alias)@INSTANCE_ID (\(known))")
+            } else {
+                printError("error: no entry '\(alias)' in \(schedulePath); entries are \(schedule.entries.map(\.alias).joined(separator: ", "))")
+            }
             throw ExitCode(ExitStatus.invalidInput)
         }
         let pool = CloudPool(environment: environment, simulatedProfile: nil, clock: clock, logger: logger)

@@ -40,16 +40,18 @@ struct PruneCommand: AsyncParsableCommand {
         let logger = Logger(label: "rds-backupd.prune", factory: factory)
         let clock = SystemServiceClock()
         let schedulePath = service.schedulePath(environment: environment)
-        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
+        let store = try openState(environment: environment)
+        // A select: entry prunes each instance stream the service has recorded for it.
+        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now()).expanded(knownIn: store)
         var entries = schedule.entries
         if let alias = entry {
-            guard let chosen = schedule.entry(alias: alias) else {
+            let chosen = schedule.entries.filter { $0.alias == alias || $0.selectedFrom == alias }
+            guard !chosen.isEmpty else {
                 printError("error: no entry '\(alias)' in \(schedulePath); entries are \(schedule.entries.map(\.alias).joined(separator: ", "))")
                 throw ExitCode(ExitStatus.invalidInput)
             }
-            entries = [chosen]
+            entries = chosen
         }
-        let store = try openState(environment: environment)
 
         let pool = CloudPool(environment: environment, simulatedProfile: nil, clock: clock, logger: logger)
         var reports: [PruneReport] = []

@@ -33,7 +33,8 @@ struct StatusCommand: ParsableCommand {
         let schedulePath = service.schedulePath(environment: environment)
         var entries: [(alias: String, entry: BackupEntry?)] = []
         do {
-            let schedule = try Schedule.load(path: schedulePath, now: now)
+            // A select: entry shows as the instance streams the service has recorded for it.
+            let schedule = try Schedule.load(path: schedulePath, now: now).expanded(knownIn: store)
             entries = schedule.entries.map { ($0.alias, $0) }
         } catch {
             printError("warning: the schedule \(schedulePath) cannot be loaded (\(error)); showing the recorded entries without their next slot")

@@ -29,7 +29,8 @@ public struct AlertingServices: Sendable {
         if !schedule.metrics.isEmpty {
             let metrics = MetricsRecorder()
             // Not on the way to READY=1: with 1,000 entries priming takes a good part of a second.
-            Task.detached(priority: .utility) { metrics.prime(schedule: schedule, store: store) }
+            // A select: entry's series are its streams' (ALIAS@INSTANCE_ID), as events name them.
+            Task.detached(priority: .utility) { metrics.prime(schedule: schedule.expanded(knownIn: store), store: store) }
             observers.append(metrics)
             if let path = schedule.metrics.textfile {
                 services.append(MetricsTextfile(path: path, recorder: metrics, logger: logger))
@@ -46,7 +47,8 @@ public struct AlertingServices: Sendable {
             logger: logger)
     }
 
-    /// After a reload: new entries get their series; a changed `metrics:` waits for a restart.
+    /// After a reload (`schedule` as the service runs it, select: entries expanded): new entries
+    /// get their series; a changed `metrics:` waits for a restart.
     public func scheduleChanged(_ schedule: Schedule) {
         if let recorder {
             let store = self.store
