@@ -61,6 +61,44 @@ def proc_ctxt_switches(pid):
     return total, threads
 
 
+def proc_ctxt_switches_by_tid(pid):
+    """{tid: (thread name, context switches)} of the live threads."""
+    counts = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                n = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+        except FileNotFoundError:
+            continue
+        counts[tid] = (name, n)
+    return counts
+
+
+def ctxt_switches_between(before, after):
+    """Context switches between two `proc_ctxt_switches_by_tid` snapshots, by thread name: threads
+    that exited meanwhile (idle dispatch workers do after a few seconds) are left out instead of
+    making the sum negative; threads that started count from zero."""
+    by_name = {}
+    for tid, (name, n) in after.items():
+        by_name[name] = by_name.get(name, 0) + n - before.get(tid, (name, 0))[1]
+    return by_name
+
+
+def proc_private_dirty_kb(pid):
+    """Private_Dirty of /proc/<pid>/smaps_rollup: the pages only this process holds and that cannot
+    be dropped (heap, stacks, relocated data), unlike clean file pages of code."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def proc_status_kb(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -391,20 +429,25 @@ def bench_idle(args):
             run["notify"].drain()
             run["before_msgs"] = len(run["notify"].messages)
             run["cpu0"], (run["ctx0"], _) = proc_cpu_seconds(run["proc"].pid), proc_ctxt_switches(run["proc"].pid)
+            run["by_tid0"] = proc_ctxt_switches_by_tid(run["proc"].pid)
         time.sleep(args.idle_seconds)
         result = {"entries": 1000, "seconds": args.idle_seconds, "watchdog_sec": args.idle_watchdog_sec}
         for label, run in runs.items():
             pid = run["proc"].pid
             cpu1, (ctx1, threads) = proc_cpu_seconds(pid), proc_ctxt_switches(pid)
+            by_thread = ctxt_switches_between(run["by_tid0"], proc_ctxt_switches_by_tid(pid))
             run["notify"].drain()
             messages = [m for _, m in run["notify"].messages[run["before_msgs"]:]]
             result[label] = {
-                "cpu_s": cpu1 - run["cpu0"], "ctxt_switches": ctx1 - run["ctx0"], "threads": threads,
+                "cpu_s": cpu1 - run["cpu0"], "ctxt_switches": sum(by_thread.values()), "threads": threads,
                 "watchdog_pings": sum(1 for m in messages if "WATCHDOG=1" in m.split("\n")),
                 "notify_messages": len(messages),
                 "rss_mib": proc_status_kb(pid, "VmRSS") / 1024, "peak_rss_mib": proc_status_kb(pid, "VmHWM") / 1024,
                 # Private (anonymous) memory vs. mapped files (the binary's and shared libraries' code pages).
                 "rss_anon_mib": proc_status_kb(pid, "RssAnon") / 1024, "rss_file_mib": proc_status_kb(pid, "RssFile") / 1024,
+                "private_dirty_mib": proc_private_dirty_kb(pid) / 1024,
+                # Which thread woke: libdispatch's manager thread is "-qos.overcommit" on Linux.
+                "ctxt_switches_by_thread": {name: n for name, n in by_thread.items() if n},
             }
     finally:
         for run in runs.values():
@@ -428,7 +471,7 @@ def bench_start(args):
             schedule = write_schedule(work, count, f"0 {hour} * * *")
             env = service_env(work, clouds)
             for mode in ("fresh", "existing"):
-                times, rss = [], []
+                times, rss, cpu = [], [], []
                 for run in range(args.start_runs):
                     state_dir = os.path.join(work, "state" if mode == "existing" else f"state-{run}")
                     notify = NotifySocket(work)
@@ -439,16 +482,18 @@ def bench_start(args):
                         proc.kill()
                         raise RuntimeError(f"start {count}: no READY=1; see {work}/service.log")
                     rss.append(proc_status_kb(proc.pid, "VmHWM") / 1024)
+                    cpu_at_ready = proc_cpu_seconds(proc.pid)  # read just after READY=1 (10 ms ticks)
                     stop_service(proc)
                     notify.close()
                     os.unlink(notify.path)
                     if mode == "existing" and run == 0:
                         continue  # the first run creates the state the others find
                     times.append(ready - started)
+                    cpu.append(cpu_at_ready)
                 results[f"{count}_{mode}"] = {"entries": count, "state": mode, "runs": len(times),
                                                "ms_median": statistics.median(times) * 1000,
                                                "ms_min": min(times) * 1000, "ms_max": max(times) * 1000,
-                                               "peak_rss_mib": max(rss)}
+                                               "peak_rss_mib": max(rss), "cpu_ms_median": statistics.median(cpu) * 1000}
                 log(f"start {count} {mode}: median {statistics.median(times) * 1000:.0f} ms")
             shutil.rmtree(work, ignore_errors=True)
     finally:
