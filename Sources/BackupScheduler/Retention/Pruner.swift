@@ -26,6 +26,8 @@ public struct Pruner: Sendable {
     public var gate: APIGate?
     /// Test-only hook (`during-prune`: a delete is about to be sent), as `SlotRunner.checkpoint`.
     public var checkpoint: @Sendable (String) async -> Void = { _ in }
+    /// Told the latency of each call (operations `list_backups`, `delete_backup`).
+    public var observer: any ServiceObserver = NoServiceObserver()
 
     public init(client: RDSAPIClient, store: StateStore, logger: Logger, gate: APIGate? = nil) {
         self.client = client
@@ -39,6 +41,7 @@ public struct Pruner: Sendable {
     public init(sharing runner: SlotRunner) {
         self.init(client: runner.client, store: runner.store, logger: runner.logger, gate: runner.gate)
         checkpoint = runner.checkpoint
+        observer = runner.observer
     }
 
     /// Prunes `entry`'s own backups as of `now`; with `dryRun` it only reports what it would do.
@@ -65,7 +68,7 @@ public struct Pruner: Sendable {
 
         let listed: [Backup]
         do {
-            listed = try await call { try await client.listBackups(BackupQuery(instanceID: entry.instanceID, type: .manual)) }
+            listed = try await call("list_backups") { try await client.listBackups(BackupQuery(instanceID: entry.instanceID, type: .manual)) }
         } catch {
             report.error = "cannot list the backups of instance \(entry.instanceID): \(error)"
             log.log(
@@ -77,7 +80,7 @@ public struct Pruner: Sendable {
         var matcher = OwnershipMatcher(entry: entry, slots: slots)
         if entry.nameTemplate.usesOnlineVariables {
             do {
-                let instance = try await call { try await client.instance(id: entry.instanceID) }
+                let instance = try await call("instance") { try await client.instance(id: entry.instanceID) }
                 matcher.instanceName = instance?.name
                 matcher.engine = instance?.engine
             } catch {
@@ -152,7 +155,7 @@ public struct Pruner: Sendable {
             "RDS_BACKUP_NAME": "\(item.name)", "RDS_BACKUP_ID": "\(item.backupID)", "RDS_RETENTION_RULE": "\(item.rule)",
         ]
         do {
-            let existed = try await call { try await client.deleteBackup(id: item.backupID) }
+            let existed = try await call("delete_backup") { try await client.deleteBackup(id: item.backupID) }
             item.outcome = existed ? .deleted : .alreadyGone
             log.log(
                 level: BackupEvent.backupPruned.level,
@@ -181,9 +184,10 @@ public struct Pruner: Sendable {
         }
     }
 
-    private func call<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        if let gate { return try await gate.perform(body) }
-        return try await body()
+    private func call<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        let observer = self.observer
+        if let gate { return try await gate.perform { try await timed(operation, observer: observer, body) } }
+        return try await timed(operation, observer: observer, body)
     }
 
     private static func errorFields(_ error: any Error) -> Logger.Metadata {

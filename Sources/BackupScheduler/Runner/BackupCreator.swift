@@ -24,6 +24,8 @@ public struct BackupCreator: Sendable {
     public var logger: Logger
     /// When set, every API call waits for it (concurrency cap and rate limit of the service).
     public var gate: APIGate?
+    /// Told the latency of each call (operations `create_backup`, `list_backups`).
+    public var observer: any ServiceObserver = NoServiceObserver()
 
     public init(client: RDSAPIClient, retrier: Retrier, logger: Logger) {
         self.client = client
@@ -73,7 +75,7 @@ public struct BackupCreator: Sendable {
                 unresolved = false
             }
             do {
-                return .created(try await gated { try await client.createBackup(request) })
+                return .created(try await gated("create_backup") { try await client.createBackup(request) })
             } catch let error as RDSError {
                 if error.mayHaveTakenEffect {
                     unresolved = true
@@ -92,14 +94,15 @@ public struct BackupCreator: Sendable {
 
     /// The instance's manual backup with exactly this name, if any (not one being deleted).
     public func findByName(_ name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> Backup? {
-        let backups = try await gated {
+        let backups = try await gated("list_backups") {
             try await client.listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
         }
         return backups.first { $0.name == name.value && $0.status != .deleting }
     }
 
-    private func gated<T: Sendable>(_ call: () async throws -> T) async throws -> T {
-        guard let gate else { return try await call() }
-        return try await gate.perform(call)
+    private func gated<T: Sendable>(_ operation: String, _ call: () async throws -> T) async throws -> T {
+        let observer = self.observer
+        guard let gate else { return try await timed(operation, observer: observer, call) }
+        return try await gate.perform { try await timed(operation, observer: observer, call) }
     }
 }

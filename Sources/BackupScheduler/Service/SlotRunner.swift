@@ -161,6 +161,7 @@ public struct SlotRunner: Sendable {
             var creator = BackupCreator(
                 client: client, retrier: retrier(after: slot.attempts - 1, policy: entry.retry), logger: logger)
             creator.gate = gate
+            creator.observer = observer
             do {
                 let outcome = try await creator.create(request, listWindow: listWindow(slot), deadline: deadline) {
                     error, attempt, delay in

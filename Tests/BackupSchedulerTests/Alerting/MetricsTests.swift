@@ -69,6 +69,9 @@ import Testing
             #expect(calls >= 4)
             #expect(Self.value(families, Name.apiDuration + "_count", ["operation": "list_backups"]) ?? 0 >= 2)
             #expect(Self.value(families, Name.apiDuration + "_count", ["operation": "show_backup"]) ?? 0 >= 2)
+            // Creates (BackupCreator) and deletes (Pruner) are timed too: orders' two creates and one prune.
+            #expect(Self.value(families, Name.apiDuration + "_count", ["operation": "create_backup"]) ?? 0 >= 2)
+            #expect(Self.value(families, Name.apiDuration + "_count", ["operation": "delete_backup"]) == 1)
 
             // Last success: when the second orders backup completed; next slot: the queued run times.
             let completed = try h.store.allSlots().filter { $0.entry == "orders" && $0.state == .completed }.compactMap(\.finishedAt).max()
@@ -97,7 +100,7 @@ import Testing
             #expect(!text.contains(h.fixture.configuration.users[0].password.reveal()))
             let families = try PrometheusTextParser.parse(text)
             let allowed: Set<String> = ["entry", "outcome", "error_class", "operation", "le"]
-            let allowedValues = Set(["orders", "payroll"] + SlotObservation.Kind.allCases.map(\.rawValue) + ErrorClass.allCases.map(\.rawValue) + ["instance", "list_backups", "show_backup"])
+            let allowedValues = Set(["orders", "payroll"] + SlotObservation.Kind.allCases.map(\.rawValue) + ErrorClass.allCases.map(\.rawValue) + ["instance", "list_backups", "show_backup", "create_backup", "delete_backup"])
             for family in families.values {
                 #expect(family.name.hasPrefix("rds_backupd_"))
                 for sample in family.samples {
