@@ -68,19 +68,6 @@ import Glibc
         }
     }
 
-    /// The production path: NOTIFY_SOCKET read from the real process environment.
-    /// Only this test touches NOTIFY_SOCKET in the process environment.
-    @Test func processNotifierSendsToTheNotifySocketOfTheProcessEnvironment() throws {
-        let listener = try DatagramListener()
-        setenv("NOTIFY_SOCKET", listener.address, 1)
-        defer { unsetenv("NOTIFY_SOCKET") }
-        let notifier = SystemdNotifier()
-        #expect(notifier.route == .socket(listener.address))
-        try notifier.ready(status: "up")
-        try notifier.stopping()
-        #expect(listener.receiveAll() == ["READY=1\nSTATUS=up", "STOPPING=1"])
-    }
-
     /// A service manager that stops reading must not stall the scheduler: once the socket's queue
     /// is full a send fails at once with EAGAIN (libsystemd's sd_notify would block here), the
     /// failure is logged once however often it repeats, and sends work again once it is read.
