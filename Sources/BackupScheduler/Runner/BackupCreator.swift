@@ -49,11 +49,21 @@ public struct BackupCreator: Sendable {
             // Giving up after a create whose fate was unknown (a listing in between may have come
             // before a slow server handled it, or failed itself): one last look, so a backup that
             // did get created is adopted instead of its slot being reported failed (found by SoakTests).
-            if let found = try? await findByName(request.name, instanceID: request.instanceID, window: listWindow) {
-                logger.info(
-                    "adopted the backup an earlier attempt created",
-                    metadata: ["RDS_BACKUP_ID": "\(found.id)", "RDS_BACKUP_NAME": "\(request.name)"])
-                return .adopted(found)
+            // Up to three looks: the listing can meet a transient failure too.
+            for _ in 0..<3 {
+                do {
+                    if let found = try await findByName(request.name, instanceID: request.instanceID, window: listWindow) {
+                        logger.info(
+                            "adopted the backup an earlier attempt created",
+                            metadata: ["RDS_BACKUP_ID": "\(found.id)", "RDS_BACKUP_NAME": "\(request.name)"])
+                        return .adopted(found)
+                    }
+                    break
+                } catch let listing as RDSError where listing.errorClass.isRetryable {
+                    continue
+                } catch {
+                    break
+                }
             }
             throw error
         }
