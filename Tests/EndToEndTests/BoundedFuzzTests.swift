@@ -99,21 +99,6 @@ import Testing
         }
     }
 
-    /// Lines as YAML counts them: CR LF, a lone CR, LF, NEL, LS and PS each end one.
-    static func yamlLineCount(_ text: String) -> Int {
-        var lines = 1
-        var afterCR = false
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": if !afterCR { lines += 1 }
-            case "\r", "\u{85}", "\u{2028}", "\u{2029}": lines += 1
-            default: break
-            }
-            afterCR = scalar == "\r"
-        }
-        return lines
-    }
-
     /// Records the first failing input (hex) and stops after a few, so a finding is readable.
     final class Findings {
         var count = 0
@@ -139,7 +124,7 @@ import Testing
         for iteration in 0..<Self.iterations(1_200) {
             let input = mutator.next()
             guard let yaml = String(bytes: input, encoding: .utf8) else { continue }
-            let lines = Self.yamlLineCount(yaml)
+            let lines = YAMLLines.count(yaml)
             do {
                 let schedule = try Schedule.parse(yaml: yaml, fileName: "fuzz.yaml", now: now)
                 accepted += 1

@@ -16,21 +16,6 @@ import Testing
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
-    /// Lines as YAML counts them: CR LF, a lone CR, LF, NEL, LS and PS each end one.
-    static func yamlLineCount(_ text: String) -> Int {
-        var lines = 1
-        var afterCR = false
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": if !afterCR { lines += 1 }
-            case "\r", "\u{85}", "\u{2028}", "\u{2029}": lines += 1
-            default: break
-            }
-            afterCR = scalar == "\r"
-        }
-        return lines
-    }
-
     @Test func scheduleCorpusParsesOrIsRejectedWithLinesInsideTheFile() throws {
         let files = try Self.files("schedule")
         #expect(files.count >= 5)
@@ -38,7 +23,7 @@ import Testing
         var accepted = 0
         for file in files {
             guard let yaml = String(data: try Data(contentsOf: file), encoding: .utf8) else { continue }
-            let lines = Self.yamlLineCount(yaml)
+            let lines = YAMLLines.count(yaml)
             do {
                 let schedule = try Schedule.parse(yaml: yaml, fileName: file.lastPathComponent, now: now)
                 accepted += 1
