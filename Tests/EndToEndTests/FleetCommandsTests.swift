@@ -66,6 +66,10 @@ import Testing
         #expect(simulator.backups().filter { $0.instanceID == Self.shopEU }.count == 1)
         #expect(simulator.backups().filter { $0.instanceID == Self.shopAnalytics }.isEmpty)
 
+        let history = try await BinaryRunner.run(["history", "--entry", "shop", "--state-dir", state], environment: environment)
+        #expect(history.status == 0, "\(history.stderr)")
+        #expect(history.stdout.contains("shop@\(Self.shopEU)  completed (backup-now)  shop-eu-"), "\(history.stdout)")
+
         let pruned = try await BinaryRunner.run(["prune", "--entry", "shop", "--dry-run", "--json"] + options, environment: environment)
         #expect(pruned.status == 0, "\(pruned.stderr)")
         #expect(pruned.stdout.contains("shop@\(Self.shopEU)") && pruned.stdout.contains("shop@\(Self.shopAnalytics)"), "\(pruned.stdout)")

@@ -158,11 +158,16 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// History, newest slot first; optionally one entry's, at most `limit` rows.
+    /// History, newest slot first, at most `limit` rows; optionally one entry's, where a select:
+    /// entry's alias also matches its instance streams (`ALIAS@INSTANCE_ID`).
     public func history(entry: String? = nil, limit: Int = 50) throws(StateStoreError) -> [SlotRecord] {
         try read { db in
             var request = SlotRecord.all()
-            if let entry { request = request.filter(Column("entry") == entry) }
+            if let entry {
+                let prefix = entry + "@"
+                request = request.filter(
+                    sql: "entry = ? OR substr(entry, 1, ?) = ?", arguments: [entry, prefix.unicodeScalars.count, prefix])
+            }
             return try request.order(Column("slot_at").desc, Column("id").desc).limit(limit).fetchAll(db)
         }
     }
