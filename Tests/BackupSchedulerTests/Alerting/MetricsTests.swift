@@ -126,8 +126,8 @@ import Testing
             runAt: Date(timeIntervalSince1970: 1_800_000_000), now: Date(timeIntervalSince1970: 1_800_000_000))
         recorder.slot(SlotObservation(.completed, record: record, alert: nil, at: Date(timeIntervalSince1970: 1_800_000_100)))
 
-        // Rewritten after the change (bounded wait for the writer task).
-        let deadline = ContinuousClock.now + .seconds(5)
+        // Rewritten after the change (bounded wait for the writer task; generous for sanitizer builds).
+        let deadline = ContinuousClock.now + .seconds(30)
         var text = ""
         while ContinuousClock.now < deadline {
             text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
