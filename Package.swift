@@ -30,6 +30,10 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // glibc's posix_spawn extensions, for Spawn.
+        .systemLibrary(name: "CSpawn"),
+        // Child processes without Foundation's Process (see ChildProcess.swift).
+        .target(name: "Spawn", dependencies: ["CSpawn"]),
         .target(
             name: "Systemd",
             dependencies: [
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "BackupScheduler",
             dependencies: [
-                "RDSClient",
+                "RDSClient", "Spawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -93,7 +97,7 @@ let package = Package(
         .target(
             name: "RDSTestSupport",
             dependencies: [
-                "RDSClient", "RDSSimulator",
+                "RDSClient", "RDSSimulator", "Spawn",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -118,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "BackupSchedulerTests",
             dependencies: [
-                "BackupScheduler", "RDSClient", "RDSSimulator", "RDSTestSupport",
+                "BackupScheduler", "RDSClient", "RDSSimulator", "RDSTestSupport", "Spawn",
                 // The alerting tests' loopback ping receiver.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

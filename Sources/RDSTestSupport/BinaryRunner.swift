@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Spawn
 
 /// Runs the built `rds-backupd` as an operator would, without blocking Swift concurrency's threads.
 ///
@@ -71,69 +71,27 @@ public enum BinaryRunner {
     public static func runBlocking(
         executable: URL, arguments: [String], environment: [String: String]?, timeout: Duration, currentDirectory: URL? = nil
     ) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        // Set before run(): a handler set afterwards could miss a child that already exited.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        // Not inherited by children other code in this process spawns meanwhile (dup2 clears it in ours).
-        for handle in [out.fileHandleForReading, out.fileHandleForWriting, err.fileHandleForReading, err.fileHandleForWriting] {
-            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        // ChildProcess, not Foundation's Process: see its documentation (a crash in Process.run
+        // with many descriptors open, and pipes leaking into concurrently spawned children).
+        let child = try ChildProcess(
+            executable: executable.path, arguments: arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment,
+            workingDirectory: currentDirectory?.path, stdout: .collect, stderr: .collect)
+        let termination = child.waitForExit(timeout: timeout.seconds)
+        if termination == nil {
+            child.signal(SIGKILL)
+            _ = child.waitForExit(timeout: 10)
         }
-        try process.run()
-        // Each pipe drained on its own thread, so neither can fill up and block the child.
-        let outReader = PipeReader(out.fileHandleForReading)
-        let errReader = PipeReader(err.fileHandleForReading)
-
-        var timedOut = false
-        if exited.wait(timeout: .now() + timeout.seconds) == .timedOut {
-            timedOut = true
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            _ = exited.wait(timeout: .now() + 10)
-        }
-        let graceEnd = DispatchTime.now() + pipeGrace
-        _ = outReader.finished.wait(timeout: graceEnd)
-        _ = errReader.finished.wait(timeout: graceEnd)
-        let stdout = String(decoding: outReader.data, as: UTF8.self)
-        let stderr = String(decoding: errReader.data, as: UTF8.self)
-        if timedOut || process.isRunning {
+        _ = child.waitForOutputEnd(until: .now() + pipeGrace)
+        let stdout = String(decoding: child.collected(.stdout), as: UTF8.self)
+        let stderr = String(decoding: child.collected(.stderr), as: UTF8.self)
+        guard let termination else {
             throw Timeout(
                 command: ([executable.lastPathComponent] + arguments).joined(separator: " "), timeout: timeout,
                 stdout: stdout, stderr: stderr)
         }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Output(status: status, stdout: stdout, stderr: stderr)
+        return Output(status: termination.status, stdout: stdout, stderr: stderr)
     }
-}
-
-/// Reads a pipe to EOF on a thread of its own; `finished` is signalled at EOF.
-final class PipeReader: Sendable {
-    private let buffer = Mutex(Data())
-    let finished = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        let thread = Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.withLock { $0.append(chunk) }
-            }
-            finished.signal()
-        }
-        thread.name = "BinaryRunner pipe"
-        thread.start()
-    }
-
-    /// What was read so far.
-    var data: Data { buffer.withLock { $0 } }
 }
 
 extension Duration {
@@ -143,69 +101,40 @@ extension Duration {
     }
 }
 
-/// Set once, by the termination handler.
-final class ExitLatch: Sendable {
-    private let flag = Mutex(false)
-    func set() { flag.withLock { $0 = true } }
-    var isSet: Bool { flag.withLock { $0 } }
-}
-
 /// The binary running in the background (e.g. `run`), its stderr collected as it comes.
-public final class RunningBinary: @unchecked Sendable {
-    public let process = Process()
-    private let lock = NSLock()
-    private var collected = Data()
-    private let exitSeen = ExitLatch()
+public final class RunningBinary: Sendable {
+    public let child: ChildProcess
 
     /// Starts it; `environment` is added to a minimal PATH/HOME so no developer's `OS_*` leak in.
     public init(_ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = BinaryRunner.binary
-        process.arguments = arguments
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { $1 }
-        process.environment = env
-        let err = Pipe()
-        for handle in [err.fileHandleForReading, err.fileHandleForWriting] {
-            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        }
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                // EOF: without this the handler fires again and again.
-                handle.readabilityHandler = nil
-                return
-            }
-            guard let self else { return }
-            self.lock.withLock { self.collected.append(data) }
-        }
-        let exitSeen = self.exitSeen
-        process.terminationHandler = { _ in exitSeen.set() }
-        try process.run()
+        child = try ChildProcess(
+            executable: BinaryRunner.binary.path, arguments: arguments, environment: env, stdout: .discard, stderr: .collect)
     }
 
-    /// Everything written to stderr so far.
-    public var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+    /// Its process id.
+    public var pid: Int32 { child.pid }
 
-    /// Whether the child has exited (its termination was seen).
-    public var hasExited: Bool { exitSeen.isSet }
+    /// Everything written to stderr so far.
+    public var stderr: String { String(decoding: child.collected(.stderr), as: UTF8.self) }
+
+    /// Whether the child has exited (and was reaped).
+    public var hasExited: Bool { !child.isRunning }
 
     /// Waits (bounded) until stderr contains `text`; a real process is awaited, so this polls.
     public func waitForLine(containing text: String, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if stderr.contains(text) { return true }
-            if hasExited { return stderr.contains(text) }
+            // Exited and everything it wrote read: the line will not come.
+            if hasExited && child.waitForOutputEnd(until: .now()) { return stderr.contains(text) }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return stderr.contains(text)
     }
 
-    public func kill(_ signal: Int32) {
-        if !hasExited { Glibc.kill(process.processIdentifier, signal) }
-    }
+    public func kill(_ signal: Int32) { child.signal(signal) }
 
     /// The exit status (128 + signal for a killed process); SIGKILLs it after `timeout`, and
     /// returns -1 if even that is not seen within 10 s (the test fails on the status, never hangs).
@@ -213,15 +142,12 @@ public final class RunningBinary: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while !hasExited && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if !hasExited {
-            Glibc.kill(process.processIdentifier, SIGKILL)
+            child.signal(SIGKILL)
             let killDeadline = ContinuousClock.now + .seconds(10)
             while !hasExited && ContinuousClock.now < killDeadline { try? await Task.sleep(for: .milliseconds(20)) }
-            guard hasExited else { return -1 }
         }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return child.termination?.status ?? -1
     }
 
-    deinit {
-        if !hasExited { Glibc.kill(process.processIdentifier, SIGKILL) }
-    }
+    deinit { child.signal(SIGKILL) }
 }

@@ -462,7 +462,7 @@ import Glibc
             let service = try RunningBinary(
                 ["run", "--schedule", schedule, "--state-dir", directory, "--poll-interval", "1s", "--log-target", "journal", "-v"],
                 environment: Self.passwordEnvironment(simulator))
-            let pid = service.process.processIdentifier
+            let pid = service.pid
             let completed = try await ServiceEndToEndTests.eventually {
                 try ServiceEndToEndTests.rows(directory).first { $0.slotAt == slot }?.state == .completed
             }
@@ -474,7 +474,7 @@ import Glibc
             let refused = try RunningBinary(
                 ["run", "--schedule", schedule, "--state-dir", failing, "--log-target", "journal", "-v"],
                 environment: Self.passwordEnvironment(simulator, password: Self.wrongPassword))
-            let refusedPID = refused.process.processIdentifier
+            let refusedPID = refused.pid
             _ = try await ServiceEndToEndTests.eventually { try ServiceEndToEndTests.rows(failing).contains { $0.errorMessage != nil } }
             refused.kill(SIGTERM)
             _ = await refused.waitForExit()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Spawn
 
 /// Runs `alert.command` for a failed or missed slot: argv as written (no shell, no PATH search),
 /// stdin from /dev/null, stdout and stderr where the service's go (the journal under systemd),
@@ -63,25 +64,22 @@ public struct FailureCommandRunner: Sendable {
     /// its descendants). Cancellation kills it too.
     public func run(_ command: AlertCommand, for observation: SlotObservation) async -> Outcome {
         guard let program = command.argv.first else { return .couldNotStart("empty command") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = Array(command.argv.dropFirst())
-        process.environment = environment(for: observation)
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        process.standardInput = FileHandle.nullDevice
         let (exits, exited) = AsyncStream.makeStream(of: Outcome.self, bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { finished in
-            exited.yield(
-                finished.terminationReason == .uncaughtSignal
-                    ? .signalled(finished.terminationStatus) : .exited(finished.terminationStatus))
-            exited.finish()
-        }
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess(
+                executable: program, arguments: Array(command.argv.dropFirst()), environment: environment(for: observation),
+                workingDirectory: "/", stdout: .inherit, stderr: .inherit,
+                onExit: { termination in
+                    switch termination {
+                    case .exited(let code): exited.yield(.exited(code))
+                    case .signalled(let signal): exited.yield(.signalled(signal))
+                    }
+                    exited.finish()
+                })
         } catch {
-            return .couldNotStart("\(program): \(Self.reason(error))")
+            return .couldNotStart(error.description)
         }
-        let pid = process.processIdentifier
         let sleep = self.sleep
         let first = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
@@ -98,17 +96,8 @@ public struct FailureCommandRunner: Sendable {
         }
         if let first { return first }
         // Timed out (or cancelled): kill it and what it started, then reap it.
-        ProcessTree.killTree(pid)
-        process.waitUntilExit()
+        ProcessTree.killTree(child.pid)
+        _ = await child.exit()
         return .timedOut
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileNoSuchFileError { return "no such file" }
-        return nsError.localizedDescription
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The descendants of a process, read from `/proc`: Foundation's `Process` does not give the
-/// child a process group of its own, so a script's children are found by their parent ids
+/// The descendants of a process, read from `/proc`: the command is not given a process group
+/// of its own (it may make its own), so a script's children are found by their parent ids
 /// before anything is killed (killed first, the script's children would be re-parented away).
 enum ProcessTree {
     /// Every live descendant of `pid` (children, grandchildren, …); empty when /proc is unreadable.
