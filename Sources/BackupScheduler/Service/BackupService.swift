@@ -462,16 +462,17 @@ public actor BackupService: Service {
     }
 
     private func publishStatus(now: Date) {
-        configuration.observer.nextRuns(Dictionary(queue.all.map { ($0.alias, $0.runAt) }) { min($0, $1) })
-        // The line at most once a second: the loop turns for every finished slot, and the line costs
-        // a query and a pass over the queue (2,000 slots ending together, BENCHMARKS.md). A skipped
-        // render is made when the second is over, so the last change is always shown.
+        // The line (and the observer's next runs) at most once a second: the loop turns for every
+        // finished slot, and each costs a pass over the queue, the line also a query (2,000 slots
+        // ending together, BENCHMARKS.md). A skipped render is made when the second is over, so
+        // the last change is always shown.
         if let lastStatusAt, now >= lastStatusAt, now < lastStatusAt.addingTimeInterval(1) {
             statusDueAt = lastStatusAt.addingTimeInterval(1)
             return
         }
         lastStatusAt = now
         statusDueAt = nil
+        configuration.observer.nextRuns(Dictionary(queue.all.map { ($0.alias, $0.runAt) }) { min($0, $1) })
         let line = StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: now)
         if line != lastStatus {
             lastStatus = line
