@@ -54,12 +54,25 @@ struct StateStoreTests {
         record.setError(code: "DBS.201202", message: "busy", requestID: "req-1")
         record.sizeKB = 1234
         record.backupEndAt = Self.t0.addingTimeInterval(400)
+        record.startedAt = Self.t0.addingTimeInterval(300.25)
+        record.note = "adopted"
         let saved = try store.save(record, now: Self.t0.addingTimeInterval(500))
         let id = try #require(saved.id)
         let loaded = try #require(try store.slot(id: id))
         #expect(loaded == saved)
         #expect(loaded.finishedAt == Self.t0.addingTimeInterval(500))
         #expect(loaded.errorCode == "DBS.201202" && loaded.requestID == "req-1")
+        #expect(loaded.startedAt == Self.t0.addingTimeInterval(300.25) && loaded.note == "adopted")
+        // The columns as state files written by earlier versions hold them (UTC text dates, raw enums).
+        let raw = try #require(
+            try store.pool.read {
+                try Row.fetchOne($0, sql: "SELECT slot_at, started_at, state, \"trigger\", size_kb FROM slot WHERE id = ?", arguments: [id])
+            })
+        #expect(raw["slot_at"] as String? == "2025-06-15 15:11:40.000")
+        #expect(raw["started_at"] as String? == "2025-06-15 15:11:40.250")
+        #expect(raw["state"] as String? == "failed")
+        #expect(raw["trigger"] as String? == "schedule")
+        #expect(raw["size_kb"] as Int64? == 1234)
     }
 
     @Test func aReadOnlyStoreSeesWritesWhileTheWriterIsOpenAndCannotWrite() throws {
