@@ -22,7 +22,7 @@ public final class DatagramListener: @unchecked Sendable {
             bytes = Array(address.utf8)
             bytes[0] = 0
         } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sdnotify-\(UUID().uuidString)")
+            let dir = URL(fileURLWithPath: TestScratch.path("sdnotify"))
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             address = dir.appendingPathComponent("notify").path
             path = address

@@ -27,7 +27,7 @@ import Glibc
     }
 
     @Test func runExportsMetricsToTheTextfileAndTheLoopbackListenerAndStopsCleanly() async throws {
-        let directory = NSTemporaryDirectory() + "rds-metrics-e2e-" + UUID().uuidString
+        let directory = TestScratch.path("rds-metrics-e2e")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try Self.freePort()
@@ -80,7 +80,7 @@ import Glibc
     }
 
     @Test func aNonLoopbackListenAddressIsRefusedAtLoadWithLineAndColumn() async throws {
-        let directory = NSTemporaryDirectory() + "rds-metrics-e2e-" + UUID().uuidString
+        let directory = TestScratch.path("rds-metrics-e2e")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let demo = try String(contentsOf: BinaryRunner.packageRoot.appendingPathComponent("config/demo.yaml"), encoding: .utf8)

@@ -21,7 +21,7 @@ import Testing
     }
 
     func schedule(_ simulator: RDSSimulator, _ entries: String) throws -> String {
-        let directory = NSTemporaryDirectory() + "rds-online-" + UUID().uuidString
+        let directory = TestScratch.path("rds-online")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/schedule.yaml"
         try """
@@ -89,7 +89,7 @@ import Testing
     /// `check-config --online` and `run` exit 2 naming the region (this once trapped in AsyncHTTPClient's
     /// "not shut down" check, since the refused client's transport was dropped while running).
     @Test func unknownRegionWithoutAuthURLIsRefusedCleanly() async throws {
-        let directory = NSTemporaryDirectory() + "rds-online-" + UUID().uuidString
+        let directory = TestScratch.path("rds-online")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/schedule.yaml"

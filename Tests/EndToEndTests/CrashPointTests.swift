@@ -67,7 +67,7 @@ import Glibc
         let simulator = RDSSimulator(configuration: configuration, clock: .wall())
         try await simulator.start()
         do {
-            let directory = NSTemporaryDirectory() + "rds-backupd-crash-\(UUID().uuidString)"
+            let directory = TestScratch.path("rds-backupd-crash")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60)
             var utc = Calendar(identifier: .gregorian)

@@ -25,7 +25,7 @@ import Testing
 
     func exercise(_ simulator: RDSSimulator, _ configuration: SimulatorConfiguration) async throws {
 
-        let directory = NSTemporaryDirectory() + "rds-fleet-" + UUID().uuidString
+        let directory = TestScratch.path("rds-fleet")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/schedule.yaml"

@@ -45,7 +45,7 @@ import Testing
     /// entry) before reporting the clash the first slot already shows, so check-config (and a SIGHUP
     /// reload) took over a minute. It now walks both entries' slots together and stops at the clash.
     @Test func aCopyPastedEveryMinuteEntryIsRejectedWithinSeconds() async throws {
-        let directory = NSTemporaryDirectory() + "rds-backupd-dup-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-backupd-dup")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/schedule.yaml"
         try """

@@ -11,7 +11,7 @@ import Glibc
 @Suite struct NotifySequenceTests {
     @Test func startReloadAndStopAnnounceThemselvesInOrder() async throws {
         let listener = try DatagramListener()
-        let stateDirectory = NSTemporaryDirectory() + "rds-notify-" + UUID().uuidString
+        let stateDirectory = TestScratch.path("rds-notify")
         let schedule = BinaryRunner.packageRoot.appendingPathComponent("config/demo.yaml").path
         let service = try RunningBinary(
             ["run", "--simulate", "--schedule", schedule, "--state-dir", stateDirectory],
@@ -47,7 +47,7 @@ import Glibc
 
     @Test func rejectedReloadKeepsServingAndSaysSo() async throws {
         let listener = try DatagramListener()
-        let directory = NSTemporaryDirectory() + "rds-notify-" + UUID().uuidString
+        let directory = TestScratch.path("rds-notify")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let schedule = directory + "/schedule.yaml"

@@ -26,7 +26,7 @@ import Testing
         let simulator = RDSSimulator(configuration: .demo, clock: .wall())
         try await simulator.start()
         do {
-            let directory = NSTemporaryDirectory() + "rds-backupd-prune-\(UUID().uuidString)"
+            let directory = TestScratch.path("rds-backupd-prune")
             let schedulePath = directory + "/schedule.yaml"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try """
@@ -145,7 +145,7 @@ import Testing
             #expect(unknown.status == 2)
             #expect(unknown.stderr.contains("no entry 'nosuch'") && unknown.stderr.contains("orders, payroll"))
             let noState = try await BinaryRunner.run(
-                ["prune", "--schedule", setup.schedulePath, "--state-dir", NSTemporaryDirectory() + "absent-\(UUID().uuidString)"],
+                ["prune", "--schedule", setup.schedulePath, "--state-dir", TestScratch.path("absent")],
                 environment: setup.environment)
             #expect(noState.status == 2)
             #expect(noState.stderr.contains("no state database"))

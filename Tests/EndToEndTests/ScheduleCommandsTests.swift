@@ -30,7 +30,7 @@ struct ScheduleCommandsTests {
 
     /// A fresh directory with `schedule.yaml` holding `yaml`.
     static func scheduleFile(_ yaml: String) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rds-backupd-e2e-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: TestScratch.path("rds-backupd-e2e"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("schedule.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)

@@ -82,7 +82,7 @@ import Glibc
     }
 
     static func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "rds-backupd-leak-\(UUID().uuidString)"
+        let path = TestScratch.path("rds-backupd-leak")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -26,7 +26,7 @@ import Glibc
     /// A state directory whose entry `orders` was first seen just before the last minute boundary,
     /// so the binary finds exactly one slot due at once (the catch-up of that minute).
     static func preparedStateDirectory() throws -> (directory: String, slot: Date) {
-        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-backupd-e2e")
         let now = Date().timeIntervalSince1970
         var boundary = (now / 60).rounded(.down) * 60
         if now - boundary > 50 {
@@ -120,7 +120,7 @@ import Glibc
         let simulator = try await Self.simulator()
         defer { Task { try? await simulator.shutdown() } }
         let (first, slot) = try Self.preparedStateDirectory()
-        let second = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        let second = TestScratch.path("rds-backupd-e2e")
         _ = try StateStore(directory: second).noteEntries([("orders", Self.orders)], now: slot.addingTimeInterval(-1))
         let schedule = try Self.schedule(simulator, in: first)
 
@@ -147,7 +147,7 @@ import Glibc
     @Test func sighupReloadsAValidFileRejectsAnInvalidOneWithLineNumbersAndSIGTERMExitsCleanly() async throws {
         let simulator = try await Self.simulator()
         defer { Task { try? await simulator.shutdown() } }
-        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-backupd-e2e")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let schedule = try Self.schedule(simulator, in: directory)
         let valid = try String(contentsOfFile: schedule, encoding: .utf8)
@@ -177,7 +177,7 @@ import Glibc
     @Test func backupNowWaitsForItsBackupAndStatusAndHistoryReportIt() async throws {
         let simulator = try await Self.simulator()
         defer { Task { try? await simulator.shutdown() } }
-        let directory = NSTemporaryDirectory() + "rds-backupd-e2e-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-backupd-e2e")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let schedule = try Self.schedule(simulator, in: directory)
         let common = ["--schedule", schedule, "--state-dir", directory]

@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 @testable import RDSClient
@@ -7,7 +8,7 @@ import Testing
 final class TemporaryDirectory {
     let path: String
     init() throws {
-        path = NSTemporaryDirectory() + "rds-backupd-test-" + UUID().uuidString
+        path = TestScratch.path("rds-backupd-test")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
     func write(_ name: String, _ text: String) throws {

@@ -15,7 +15,7 @@ struct TestCertificates {
     var selfSignedKey: String { directory.appendingPathComponent("self.key").path }
 
     static func make() throws -> TestCertificates {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: TestScratch.path("tls"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try openssl(["req", "-x509"] + ec + [

@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 /// rds-backupd installed into one `SystemdSandbox` the way `make install` installs it (the same
@@ -110,7 +111,7 @@ actor InstalledService {
 
     private func install(into sandbox: SystemdSandbox) async throws {
         let root = ProcessRunner.repositoryRoot
-        let files = FileManager.default.temporaryDirectory.appendingPathComponent("rds-backupd-install-\(UUID().uuidString)")
+        let files = URL(fileURLWithPath: TestScratch.path("rds-backupd-install"))
         try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: files) }
         let schedule = files.appendingPathComponent("schedule.yaml")

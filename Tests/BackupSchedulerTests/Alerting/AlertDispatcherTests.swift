@@ -45,7 +45,7 @@ import Testing
     @Test func startSuccessFailureAndMissedEachPingTheirURLWithAShortBodyAndNoSecret() async throws {
         let receiver = try await PingReceiver.start()
         defer { Task { await receiver.stop() } }
-        let directory = NSTemporaryDirectory() + "rds-alert-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-alert")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await ServiceHarness.with { h in

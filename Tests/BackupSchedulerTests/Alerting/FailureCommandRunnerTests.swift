@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 @testable import BackupScheduler
@@ -27,7 +28,7 @@ import Testing
     ]
 
     static func temporaryDirectory() throws -> String {
-        let directory = NSTemporaryDirectory() + "rds-command-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-command")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return directory
     }

@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func theTextfileIsWrittenAtomicallyReadableAndParsesBack() async throws {
-        let directory = NSTemporaryDirectory() + "rds-metrics-\(UUID().uuidString)"
+        let directory = TestScratch.path("rds-metrics")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/rds_backupd.prom"

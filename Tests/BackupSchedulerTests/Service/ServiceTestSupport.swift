@@ -32,7 +32,7 @@ struct ServiceHarness: Sendable {
         return try await SimulatorFixture.with(configure: configure, transport: transport) { fixture in
             let simulatorClock = fixture.simulator.clock
             let clock = ManualServiceClock(start: simulatorClock.now()) { simulatorClock.set($0) }
-            let directory = NSTemporaryDirectory() + "rds-backupd-service-\(UUID().uuidString)"
+            let directory = TestScratch.path("rds-backupd-service")
             let store = try StateStore(directory: directory)
             let client = try RDSAPIClient(
                 profile: fixture.passwordProfile, transport: fixture.transport, logger: fixture.logs.logger(),

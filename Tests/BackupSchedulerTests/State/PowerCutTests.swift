@@ -1,6 +1,7 @@
 import BackupScheduler
 import Foundation
 import GRDB
+import RDSTestSupport
 import Testing
 
 /// The state database as a power cut leaves it: the `.sqlite`, `-wal` and `-shm` files copied at
@@ -13,7 +14,7 @@ struct PowerCutTests {
     static let suffixes = ["", "-wal", "-shm"]
 
     static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "rds-backupd-powercut-\(UUID().uuidString)"
+        let path = TestScratch.path("rds-backupd-powercut")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

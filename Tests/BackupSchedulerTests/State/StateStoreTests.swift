@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RDSTestSupport
 import Testing
 
 @testable import BackupScheduler
@@ -9,7 +10,7 @@ struct StateStoreTests {
     static let t0 = Date(timeIntervalSince1970: 1_750_000_000)
 
     static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "rds-backupd-state-\(UUID().uuidString)"
+        let path = TestScratch.path("rds-backupd-state")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
