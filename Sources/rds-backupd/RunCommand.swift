@@ -128,7 +128,8 @@ struct RunCommand: AsyncParsableCommand {
                     try? notifier.reloading(status: "reloading \(schedulePath)")
                     let outcome = await backupService.reload(path: schedulePath)
                     if case .rejected = outcome {
-                        try? notifier.ready(status: "configuration rejected, keeping the last good schedule; see the journal · " + (await backupService.statusLine()))
+                        // The status line leads with the rejection until a reload succeeds.
+                        try? notifier.ready(status: await backupService.statusLine())
                     } else {
                         do { try pool.prepare(await backupService.currentSchedule) } catch { logger.error("\(error)") }
                         alerting.scheduleChanged(await backupService.currentSchedule)

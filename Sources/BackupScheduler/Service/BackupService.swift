@@ -64,6 +64,9 @@ public actor BackupService: Service {
     private var sleeper: Task<Void, Never>?
     private var lastPing: Date?
     private var lastStatus = ""
+    /// Set by a rejected reload, cleared by a good one: the status line leads with it meanwhile,
+    /// so the rejection stays on `systemctl status` instead of the next update replacing it.
+    private var rejectedReload = false
     /// When the status line was last rendered, and when a render skipped for that is due (`publishStatus`).
     private var lastStatusAt: Date?
     private var statusDueAt: Date?
@@ -130,6 +133,7 @@ public actor BackupService: Service {
     public func reload(path: String) -> ReloadOutcome {
         do {
             let fresh = try Schedule.load(path: path, now: clock.now())
+            rejectedReload = false
             replace(with: fresh)
             logger.info(
                 "configuration reloaded from \(path): \(Self.entries(fresh.entries.count))", metadata: BackupEvent.configReloaded.metadata)
@@ -139,6 +143,7 @@ public actor BackupService: Service {
             logger.warning(
                 "configuration rejected, keeping the last good schedule (\(Self.entries(schedule.entries.count))): \(message)",
                 metadata: BackupEvent.configRejected.metadata)
+            rejectedReload = true
             return .rejected(message: message)
         }
     }
@@ -473,7 +478,7 @@ public actor BackupService: Service {
         lastStatusAt = now
         statusDueAt = nil
         configuration.observer.nextRuns(Dictionary(queue.all.map { ($0.alias, $0.runAt) }) { min($0, $1) })
-        let line = StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: now)
+        let line = renderStatus(now: now)
         if line != lastStatus {
             lastStatus = line
             onStatus(line)
@@ -482,8 +487,16 @@ public actor BackupService: Service {
 
     /// The current one-line status.
     public func statusLine() -> String {
-        StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: clock.now())
+        renderStatus(now: clock.now())
     }
+
+    private func renderStatus(now: Date) -> String {
+        let line = StatusLine.render(schedule: schedule, queue: queue.all, store: store, now: now)
+        return rejectedReload ? Self.rejectedNotice + line : line
+    }
+
+    /// What the status line leads with after a rejected reload, until a reload succeeds.
+    public static let rejectedNotice = "configuration rejected, keeping the last good schedule; see the journal · "
 
     private func log(_ event: BackupEvent, _ message: String, _ record: SlotRecord) {
         // Every missed or skipped slot the service itself settles passes here.

@@ -186,7 +186,9 @@ import Testing
                     instance_id: \(Self.orders)
                     cron: "0 * * * *"
                 """).write(toFile: path, atomically: true, encoding: .utf8)
-            let driver = try await ServiceDriver.start(h, clock: clock, schedule: try Schedule.load(path: path, now: start))
+            let statusLines = LockedBox<[String]>([])
+            let driver = try await ServiceDriver.start(
+                h, clock: clock, schedule: try Schedule.load(path: path, now: start), statusLines: statusLines)
             try ServiceHarness.yaml(iamURL: h.simulator.iamURL, backups: """
                   - alias: orders
                     instance_id: \(Self.orders)
@@ -201,9 +203,24 @@ import Testing
             #expect(message.contains(":16:"), "line number of the cron: \(message)")
             #expect(h.logs.all.contains { $0.contains("MESSAGE_ID=\(BackupEvent.configRejected.messageID)") && $0.contains("schedule.yaml:16") })
             // The old schedule goes on: 09:00 and 10:00 run.
+            let rejectedAt = statusLines.get().count
             await driver.run(until: start.addingTimeInterval(2 * 3600 + 300))
-            try await driver.stop()
             #expect(try h.store.allSlots().map(\.state) == [.completed, .completed])
+            // Every status update since leads with the rejection (none replaced it), until a good reload.
+            let since = Array(statusLines.get().dropFirst(rejectedAt))
+            #expect(since.count >= 2, "\(since)")
+            #expect(since.allSatisfy { $0.hasPrefix(BackupService.rejectedNotice) }, "\(since)")
+            try ServiceHarness.yaml(iamURL: h.simulator.iamURL, backups: """
+                  - alias: orders
+                    instance_id: \(Self.orders)
+                    cron: "0 * * * *"
+                """).write(toFile: path, atomically: true, encoding: .utf8)
+            guard case .reloaded = await driver.service.reload(path: path) else {
+                Issue.record("the fixed file was rejected")
+                return
+            }
+            #expect(!(await driver.service.statusLine()).hasPrefix(BackupService.rejectedNotice))
+            try await driver.stop()
         }
     }
 
