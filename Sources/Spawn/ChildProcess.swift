@@ -132,7 +132,13 @@ public final class ChildProcess: Sendable {
         stdoutCollector = parentEnds[.stdout].map(Collector.init)
         stderrCollector = parentEnds[.stderr].map(Collector.init)
         let child = self
-        startThread { child.reap(onExit) }
+        guard startThread({ child.reap(onExit) }) else {
+            // No thread to wait for it: end it now rather than leave a child nobody reaps.
+            _ = kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            throw SpawnError(program: executable, code: EAGAIN)
+        }
     }
 
     /// How it ended, or nil while it runs.
@@ -206,7 +212,7 @@ private final class Collector: Sendable {
     private let ended = DispatchSemaphore(value: 0)
 
     init(_ fd: Int32) {
-        startThread { [self] in
+        let started = startThread { [self] in
             var chunk = [UInt8](repeating: 0, count: 16_384)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -216,6 +222,11 @@ private final class Collector: Sendable {
                     break
                 }
             }
+            close(fd)
+            ended.signal()
+        }
+        if !started {
+            // Nobody to read it: closed, so a write ends the child (SIGPIPE) instead of blocking it.
             close(fd)
             ended.signal()
         }
@@ -230,8 +241,9 @@ private final class Collector: Sendable {
     }
 }
 
-/// Runs `body` on a new detached thread (blocking waits stay off Swift concurrency's pool).
-private func startThread(_ body: @escaping @Sendable () -> Void) {
+/// Runs `body` on a new detached thread (blocking waits stay off Swift concurrency's pool);
+/// false when no thread could be made (then `body` never runs).
+private func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -242,10 +254,10 @@ private func startThread(_ body: @escaping @Sendable () -> Void) {
         Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
         return nil
     }, context)
-    if started == 0 {
-        pthread_detach(thread)
-    } else {
-        // No thread to be had: run it here rather than never.
-        Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+    guard started == 0 else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        return false
     }
+    pthread_detach(thread)
+    return true
 }
