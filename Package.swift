@@ -93,6 +93,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The simulator of the process benchmarks (scripts/bench_process.py): N instances, latency,
+        // the gateway's rate limit. Here, not in Benchmarks/, so `make bench` builds it in the same
+        // release build as rds-backupd instead of building every dependency a second time.
+        .executableTarget(name: "bench-simulator", dependencies: ["RDSClient", "RDSSimulator"]),
         // Shared by the test targets: a started simulator with a client for it, captured logs.
         .target(
             name: "RDSTestSupport",

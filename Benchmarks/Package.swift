@@ -22,14 +22,6 @@ let package = Package(
             path: "Benchmarks/Micro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The simulator of the process benchmarks, with latency and rate limit (scripts/bench_process.py).
-        .executableTarget(
-            name: "bench-simulator",
-            dependencies: [
-                .product(name: "RDSSimulator", package: "main"),
-                .product(name: "RDSClient", package: "main"),
-            ]
-        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,16 +18,14 @@ VENV=${PEER_VENV:-.build/peer-venv}
 mkdir -p "$OUT"
 
 # Built as `make install` builds it: the Swift runtime linked in (--static-swift-stdlib), which is
-# what the start time and the RSS figures are about.
-echo "bench: release build of rds-backupd (.build-release, --static-swift-stdlib)" >&2
-swift build -c release --static-swift-stdlib --product rds-backupd --scratch-path .build-release 2>&1 | tail -3 >&2
-BIN=$(swift build -c release --static-swift-stdlib --product rds-backupd --scratch-path .build-release --show-bin-path)/rds-backupd
-
-# bench-simulator gets a scratch folder of its own: the benchmark plugin builds Benchmarks/.build with
-# other settings, and sharing it would rebuild everything twice per run.
-echo "bench: release build of bench-simulator (Benchmarks/.build-sim)" >&2
-(cd Benchmarks && swift build -c release --product bench-simulator --scratch-path .build-sim 2>&1 | tail -3 >&2)
-SIM=$(cd Benchmarks && swift build -c release --product bench-simulator --scratch-path .build-sim --show-bin-path)/bench-simulator
+# what the start time and the RSS figures are about. bench-simulator (Sources/bench-simulator) comes
+# out of the same build folder, so the dependencies are built once.
+release=(swift build -c release --static-swift-stdlib --scratch-path .build-release)
+echo "bench: release build of rds-backupd and bench-simulator (.build-release, --static-swift-stdlib)" >&2
+"${release[@]}" --product rds-backupd 2>&1 | tail -3 >&2
+"${release[@]}" --product bench-simulator 2>&1 | tail -3 >&2
+BIN=$("${release[@]}" --show-bin-path)/rds-backupd
+SIM=$("${release[@]}" --show-bin-path)/bench-simulator
 
 if [[ ",$ONLY," == *",micro,"* ]]; then
     echo "bench: micro benchmarks" >&2

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Process benchmarks of rds-backupd (issue 8): cost per backup, idle, start, fleet.
 
-Runs the release binary against `bench-simulator` (Benchmarks/ package) on loopback and measures
+Runs the release binary against `bench-simulator` (Sources/bench-simulator) on loopback and measures
 the processes from outside: CPU from getrusage of the waited child (wait4) or /proc/<pid>/stat,
 wakeups as context switches summed over /proc/<pid>/task/*/status, peak RSS from VmHWM / ru_maxrss.
 Writes one JSON file of results; scripts/bench_report.py turns it (and the micro results) into the
 summary table. Every loop here is bounded in count and time, and talks to 127.0.0.1 only.
 
   scripts/bench_process.py --bin .build-release/release/rds-backupd \
-      --sim Benchmarks/.build/release/bench-simulator --out .build-bench/process.json [--only cost,idle,start,fleet]
+      --sim .build-release/release/bench-simulator --out .build-bench/process.json [--only cost,idle,start,fleet]
 """
 import argparse
 import datetime as dt
