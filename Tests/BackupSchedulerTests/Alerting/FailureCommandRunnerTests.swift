@@ -86,9 +86,15 @@ import Testing
         #expect(ContinuousClock.now - began < .seconds(25))
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        // The command's own child was killed too (gone, or a zombie about to be reaped).
-        let state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
-        let gone = state == nil || state?.contains(") Z ") == true
+        // The command's own child was killed too (gone, or a zombie about to be reaped). SIGKILL is
+        // delivered asynchronously: a killed process can still show as running for a moment.
+        var state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        var gone: Bool { state == nil || state?.contains(") Z ") == true }
+        let killDeadline = ContinuousClock.now + .seconds(5)
+        while !gone && ContinuousClock.now < killDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+            state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        }
         #expect(gone, "sleep \(child) still runs: \(state ?? "")")
         if !gone { kill(child, SIGKILL) }
     }
