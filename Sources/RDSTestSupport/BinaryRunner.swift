@@ -45,9 +45,14 @@ public enum BinaryRunner {
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
     ) async throws -> Output {
+        try await runProcess(executable: binary, arguments: arguments, environment: minimalEnvironment(environment), timeout: timeout)
+    }
+
+    /// `environment` on top of this process's PATH and a temporary HOME, and nothing else inherited.
+    static func minimalEnvironment(_ environment: [String: String]) -> [String: String] {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { $1 }
-        return try await runProcess(executable: binary, arguments: arguments, environment: env, timeout: timeout)
+        return env
     }
 
     /// Runs any executable (`environment` as given: nil inherits) on a thread of its own, never
@@ -107,10 +112,9 @@ public final class RunningBinary: Sendable {
 
     /// Starts it; `environment` is added to a minimal PATH/HOME so no developer's `OS_*` leak in.
     public init(_ arguments: [String], environment: [String: String]) throws {
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        env.merge(environment) { $1 }
         child = try ChildProcess(
-            executable: BinaryRunner.binary.path, arguments: arguments, environment: env, stdout: .discard, stderr: .collect)
+            executable: BinaryRunner.binary.path, arguments: arguments, environment: BinaryRunner.minimalEnvironment(environment),
+            stdout: .discard, stderr: .collect)
     }
 
     /// Its process id.

@@ -65,7 +65,7 @@ public final class ChildProcess: Sendable {
         var waiters: [CheckedContinuation<Termination, Never>] = []
     }
     private let state = Mutex(State())
-    private let exited = DispatchSemaphore(value: 0)
+    private let exited = Latch()
     private let stdoutCollector: Collector?
     private let stderrCollector: Collector?
 
@@ -157,8 +157,7 @@ public final class ChildProcess: Sendable {
     /// Blocks until it ended or `seconds` passed (nil). Never call it from Swift concurrency's pool.
     public func waitForExit(timeout seconds: Double) -> Termination? {
         if let termination { return termination }
-        guard exited.wait(timeout: .now() + seconds) == .success else { return nil }
-        exited.signal()  // for the next waiter
+        guard exited.wait(until: .now() + seconds) else { return nil }
         return termination
     }
 
@@ -200,7 +199,7 @@ public final class ChildProcess: Sendable {
             defer { state.waiters = [] }
             return (termination, state.waiters)
         }
-        exited.signal()
+        exited.open()
         for waiter in waiters { waiter.resume(returning: termination) }
         onExit?(termination)
     }
@@ -209,7 +208,7 @@ public final class ChildProcess: Sendable {
 /// Reads a pipe to its end on a thread of its own, then closes it.
 private final class Collector: Sendable {
     private let buffer = Mutex<[UInt8]>([])
-    private let ended = DispatchSemaphore(value: 0)
+    private let ended = Latch()
 
     init(_ fd: Int32) {
         let started = startThread { [self] in
@@ -223,20 +222,30 @@ private final class Collector: Sendable {
                 }
             }
             close(fd)
-            ended.signal()
+            ended.open()
         }
         if !started {
             // Nobody to read it: closed, so a write ends the child (SIGPIPE) instead of blocking it.
             close(fd)
-            ended.signal()
+            ended.open()
         }
     }
 
     var bytes: [UInt8] { buffer.withLock { $0 } }
 
-    func waitForEnd(until deadline: DispatchTime) -> Bool {
-        guard ended.wait(timeout: deadline) == .success else { return false }
-        ended.signal()
+    func waitForEnd(until deadline: DispatchTime) -> Bool { ended.wait(until: deadline) }
+}
+
+/// Opened once; every wait after that returns at once.
+private final class Latch: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func open() { semaphore.signal() }
+
+    /// Whether it was opened by `deadline`.
+    func wait(until deadline: DispatchTime) -> Bool {
+        guard semaphore.wait(timeout: deadline) == .success else { return false }
+        semaphore.signal()  // passed on to the next waiter
         return true
     }
 }

@@ -4,28 +4,12 @@ import Testing
 
 /// `check-config` and `next-runs` as an operator runs them: the built binary, real files.
 struct ScheduleCommandsTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The built executable: `$RDS_BACKUPD_BINARY`, else `.build/debug/rds-backupd`.
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["RDS_BACKUPD_BINARY"] { return URL(fileURLWithPath: path) }
-        return packageRoot.appendingPathComponent(".build/debug/rds-backupd")
-    }
-
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> BinaryRunner.Output {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CONFIGURATION_DIRECTORY")
         env.merge(environment) { $1 }
         // Both pipes drained on their own threads; the child killed (and the test failed) after 60 s.
-        let output = try BinaryRunner.runBlocking(executable: binary, arguments: arguments, environment: env, timeout: .seconds(60))
-        return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
+        return try BinaryRunner.runBlocking(executable: BinaryRunner.binary, arguments: arguments, environment: env, timeout: .seconds(60))
     }
 
     /// A fresh directory with `schedule.yaml` holding `yaml`.
@@ -151,7 +135,7 @@ struct ScheduleCommandsTests {
     }
 
     @Test func theShippedDemoScheduleIsValid() throws {
-        let result = try Self.run(["check-config", Self.packageRoot.appendingPathComponent("config/demo.yaml").path])
+        let result = try Self.run(["check-config", BinaryRunner.packageRoot.appendingPathComponent("config/demo.yaml").path])
         #expect(result.status == 0, "\(result.stderr)")
     }
 }

@@ -63,8 +63,8 @@ import Glibc
 
     static func environment(_ simulator: RDSSimulator, extra: [String: String] = [:]) -> [String: String] {
         let user = simulator.configuration.users[0]
+        // PATH and HOME are added by BinaryRunner / RunningBinary.
         var environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
             "OS_USERNAME": user.name, "OS_PASSWORD": user.password.reveal(),
             "OS_USER_DOMAIN_NAME": simulator.configuration.domainName,
         ]

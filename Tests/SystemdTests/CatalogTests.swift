@@ -1,5 +1,6 @@
 import BackupScheduler
 import Foundation
+import RDSTestSupport
 import Testing
 
 /// `systemd/rds-backupd.catalog` against the `BackupEvent` ids.
@@ -10,7 +11,7 @@ import Testing
         var body: String
     }
 
-    static let catalogURL = ProcessRunner.repositoryRoot.appendingPathComponent("systemd/rds-backupd.catalog")
+    static let catalogURL = BinaryRunner.packageRoot.appendingPathComponent("systemd/rds-backupd.catalog")
 
     /// Parses the journald catalog format: `-- ID` starts an entry, `Key: value` headers until
     /// the first blank line, then the text. `#` lines outside entries are comments.

@@ -110,7 +110,7 @@ actor InstalledService {
     }
 
     private func install(into sandbox: SystemdSandbox) async throws {
-        let root = ProcessRunner.repositoryRoot
+        let root = BinaryRunner.packageRoot
         let files = URL(fileURLWithPath: TestScratch.path("rds-backupd-install"))
         try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: files) }
@@ -153,7 +153,7 @@ actor InstalledService {
     /// The `install -D -m MODE SOURCE DESTINATION` commands of `make -n install`, with DESTDIR removed.
     static func makeInstallSteps() throws -> [(mode: String, source: String, destination: String)] {
         let destdir = "/DESTDIR-rds-backupd-test"
-        let make = try ProcessRunner.run(["make", "-C", ProcessRunner.repositoryRoot.path, "-n", "install", "DESTDIR=\(destdir)"])
+        let make = try ProcessRunner.run(["make", "-C", BinaryRunner.packageRoot.path, "-n", "install", "DESTDIR=\(destdir)"])
         guard make.status == 0 else { throw Failure(description: "make -n install failed:\n\(make.output)") }
         var steps: [(mode: String, source: String, destination: String)] = []
         for line in make.stdout.split(separator: "\n") {

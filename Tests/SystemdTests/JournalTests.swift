@@ -1,6 +1,7 @@
 import BackupScheduler
 import Foundation
 import Logging
+import RDSTestSupport
 import Testing
 
 @testable import Systemd
@@ -14,7 +15,7 @@ import Testing
         if journaldAnswers() { return }
         if ProcessRunner.isRoot {
             // Root can start one the same way .ci/run does.
-            let script = ProcessRunner.repositoryRoot.appendingPathComponent("scripts/start-journald.sh").path
+            let script = BinaryRunner.packageRoot.appendingPathComponent("scripts/start-journald.sh").path
             _ = try? ProcessRunner.run(["sh", script])
             if journaldAnswers() { return }
         }

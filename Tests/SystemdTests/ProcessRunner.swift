@@ -31,8 +31,4 @@ enum ProcessRunner {
     }
 
     static var isRoot: Bool { getuid() == 0 }
-
-    /// The package root, found from this file's path.
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }

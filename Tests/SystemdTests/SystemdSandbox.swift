@@ -1,4 +1,5 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 /// A throw-away systemd booted as PID 1 by `scripts/systemd-harness.sh` (root only): commands
@@ -6,7 +7,7 @@ import Testing
 struct SystemdSandbox: Sendable {
     let name: String
 
-    static let harness = ProcessRunner.repositoryRoot.appendingPathComponent("scripts/systemd-harness.sh").path
+    static let harness = BinaryRunner.packageRoot.appendingPathComponent("scripts/systemd-harness.sh").path
     /// Where the harness keeps its per-sandbox directories (its own default unless HARNESS_BASE is set).
     static let base = ProcessInfo.processInfo.environment["HARNESS_BASE"] ?? "/tmp/rds-backupd-harness"
     /// Name prefix of sandboxes this test target boots; the rest of the name is the test process id.

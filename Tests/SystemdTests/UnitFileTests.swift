@@ -1,9 +1,10 @@
 import Foundation
+import RDSTestSupport
 import Testing
 
 /// `systemd/rds-backupd.service`, checked by systemd's own tools.
 @Suite struct UnitFileTests {
-    static let unitURL = ProcessRunner.repositoryRoot.appendingPathComponent("systemd/rds-backupd.service")
+    static let unitURL = BinaryRunner.packageRoot.appendingPathComponent("systemd/rds-backupd.service")
     static let maximumExposure = 1.5
 
     private func requireAnalyze() throws {

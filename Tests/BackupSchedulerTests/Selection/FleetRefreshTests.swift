@@ -185,12 +185,6 @@ extension ServiceDriver {
 
     /// `run(until:)` that lets every refresh finish before time moves on.
     func runWithRefresh(until date: Date) async {
-        while true {
-            await settleWithRefresh()
-            guard let next = clock.nextDeadline, next <= date else { break }
-            clock.advance(to: next)
-        }
-        clock.advance(to: date)
-        await settleWithRefresh()
+        await run(until: date, settling: { await $0.settleWithRefresh() })
     }
 }

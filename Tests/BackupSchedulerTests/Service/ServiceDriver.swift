@@ -49,15 +49,17 @@ struct ServiceDriver {
         }
     }
 
-    /// Lets time pass until `date`, jumping from deadline to deadline.
-    func run(until date: Date) async {
+    /// Lets time pass until `date`, jumping from deadline to deadline; `settle` decides when all
+    /// is quiet before each jump (`settle()` unless given).
+    func run(until date: Date, settling settle: ((ServiceDriver) async -> Void)? = nil) async {
+        let settle = settle ?? { await $0.settle() }
         while true {
-            await settle()
+            await settle(self)
             guard let next = clock.nextDeadline, next <= date else { break }
             clock.advance(to: next)
         }
         clock.advance(to: date)
-        await settle()
+        await settle(self)
     }
 
     /// Stops the service and waits for `run()` to return.
