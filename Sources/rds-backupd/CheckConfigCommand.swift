@@ -101,14 +101,14 @@ enum OnlineCheck {
         var failed = false
         for cloudName in Set(schedule.entries.map(\.cloudName)).sorted() {
             guard let settings = schedule.clouds[cloudName] else { continue }
-            let transport: HTTPTransport
-            let client: RDSAPIClient
-            switch makeClient(settings, environment: environment, logger: logger) {
-            case .success(let made): (transport, client) = made
-            case .failure(let error):
+            let connection: CloudConnection
+            do {
+                connection = try await connect(settings, environment: environment, logger: logger)
+            } catch {
                 ScheduleCommandSupport.printError("cloud \(cloudName): \(error)")
                 throw ExitCode(2)
             }
+            let client = connection.client
             for entry in schedule.entries where entry.cloudName == cloudName {
                 let verdict: String
                 do {
@@ -137,23 +137,17 @@ enum OnlineCheck {
                     ScheduleCommandSupport.printError("\(entry.alias): cannot check instance \(entry.instanceID): \(error)")
                 }
             }
-            try? await transport.shutdown()
+            await connection.shutdown()
         }
         return (found, failed)
     }
 
-    static func makeClient(
+    /// The connection for one cloud of the schedule; the caller shuts it down.
+    static func connect(
         _ settings: CloudSettings, environment: [String: String], logger: Logger
-    ) -> Result<(HTTPTransport, RDSAPIClient), ClientConfigurationError> {
-        Result { () throws(ClientConfigurationError) -> (HTTPTransport, RDSAPIClient) in
-            let profile = try settings.loadProfile(environment: environment)
-            // Checked before the transport starts: a started transport dropped unshut traps.
-            try RDSAPIClient.check(profile)
-            var configuration = HTTPTransport.Configuration()
-            configuration.caBundlePath = profile.caBundlePath
-            let transport = try HTTPTransport(configuration: configuration, environment: environment)
-            return (transport, try RDSAPIClient(profile: profile, transport: transport, logger: logger))
-        }
+    ) async throws(ClientConfigurationError) -> CloudConnection {
+        let profile = try settings.loadProfile(environment: environment)
+        return try await CloudConnection.open(profile: profile, environment: environment, logger: logger)
     }
 }
 

@@ -4,9 +4,9 @@ import RDSClient
 
 /// A client and its transport for one command run, optionally against an embedded simulator.
 struct CloudSession {
-    let client: RDSAPIClient
-    let transport: HTTPTransport
+    let connection: CloudConnection
     let simulated: SimulatedCloud?
+    var client: RDSAPIClient { connection.client }
 
     /// Loads credentials (or starts the simulator) and builds the client. Sends nothing yet.
     static func open(
@@ -24,32 +24,16 @@ struct CloudSession {
                 options.authSource(environment: environment), overrides: options.overrides)
         }
         do {
-            try RDSAPIClient.check(profile)
+            let connection = try await CloudConnection.open(profile: profile, environment: environment, logger: logger)
+            return CloudSession(connection: connection, simulated: simulated)
         } catch {
-            await simulated?.stop()
-            throw error
-        }
-        var configuration = HTTPTransport.Configuration()
-        configuration.caBundlePath = profile.caBundlePath
-        let transport: HTTPTransport
-        do {
-            transport = try HTTPTransport(configuration: configuration, environment: environment)
-        } catch {
-            await simulated?.stop()
-            throw error
-        }
-        do {
-            let client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
-            return CloudSession(client: client, transport: transport, simulated: simulated)
-        } catch {
-            try? await transport.shutdown()
             await simulated?.stop()
             throw error
         }
     }
 
     func close() async {
-        try? await transport.shutdown()
+        await connection.shutdown()
         await simulated?.stop()
     }
 }

@@ -20,14 +20,14 @@ enum SelectionPreview {
         var failed = false
         for cloudName in Set(selectors.map(\.cloudName)).sorted() {
             guard let settings = schedule.clouds[cloudName] else { continue }
-            let transport: HTTPTransport
-            let client: RDSAPIClient
-            switch OnlineCheck.makeClient(settings, environment: environment, logger: logger) {
-            case .success(let made): (transport, client) = made
-            case .failure(let error):
+            let connection: CloudConnection
+            do {
+                connection = try await OnlineCheck.connect(settings, environment: environment, logger: logger)
+            } catch {
                 ScheduleCommandSupport.printError("cloud \(cloudName): \(error)")
                 throw ExitCode(2)
             }
+            let client = connection.client
             for entry in selectors where entry.cloudName == cloudName {
                 guard let selector = entry.selector else { continue }
                 do {
@@ -44,7 +44,7 @@ enum SelectionPreview {
                     ScheduleCommandSupport.printError("\(entry.alias): cannot list the instances select matches: \(error)")
                 }
             }
-            try? await transport.shutdown()
+            await connection.shutdown()
         }
         return (schedule.expanded(with: selections), instances, failed)
     }
