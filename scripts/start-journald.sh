@@ -74,8 +74,8 @@ echo $! > "$PIDFILE"
 i=0
 until answers; do
     i=$((i + 1))
-    if [ $i -gt 100 ] || ! ours_running; then
-        say "ERROR: systemd-journald did not come up within 5 s; its output:"
+    if [ $i -gt 600 ] || ! ours_running; then
+        say "ERROR: systemd-journald did not come up within 30 s; its output:"
         cat "$LOG" >&2 || true
         exit 1
     fi
