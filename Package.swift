@@ -97,11 +97,12 @@ let package = Package(
         // the gateway's rate limit. Here, not in Benchmarks/, so `make bench` builds it in the same
         // release build as rds-backupd instead of building every dependency a second time.
         .executableTarget(name: "bench-simulator", dependencies: ["RDSClient", "RDSSimulator"]),
-        // Shared by the test targets: a started simulator with a client for it, captured logs.
+        // Shared by the test targets: a started simulator with a client for it, captured logs, the
+        // manual service clock.
         .target(
             name: "RDSTestSupport",
             dependencies: [
-                "RDSClient", "RDSSimulator", "Spawn",
+                "RDSClient", "RDSSimulator", "Spawn", "BackupScheduler",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

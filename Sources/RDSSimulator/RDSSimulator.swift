@@ -9,7 +9,7 @@ import ServiceLifecycle
 ///
 /// Serves `POST /v3/auth/tokens` and the RDS routes `POST|GET /v3/{project_id}/backups`,
 /// `DELETE /v3/{project_id}/backups/{id}`, `GET /v3/{project_id}/instances` on one port, as
-/// otc-rds-api.md describes them. Time (backup completion, deletion, token expiry) follows the
+/// docs/rds-api.md describes them. Time (backup completion, deletion, token expiry) follows the
 /// injected `SimulatorClock`; only injected delays use the wall clock.
 public final class RDSSimulator: Service, Sendable {
     private struct Server: Sendable {

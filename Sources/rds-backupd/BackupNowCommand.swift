@@ -59,8 +59,8 @@ struct BackupNowCommand: AsyncParsableCommand {
         let pool = CloudPool(environment: environment, simulatedProfile: nil, clock: clock, logger: logger)
         var runner: SlotRunner
         do {
-            try pool.prepare(schedule)
-            runner = try pool.runner(for: entry, store: store, pollInterval: pollInterval.duration, checkpoint: { _ in })
+            try await pool.prepare(schedule)
+            runner = try pool.runner(for: entry, store: store, pollInterval: pollInterval.duration)
         } catch {
             printError("error: \(error)")
             await pool.shutdown()

@@ -118,15 +118,16 @@ enum OnlineCheck {
                         continue
                     }
                     found[entry.alias] = instance
-                    if instance.isReplica {
-                        failed = true
+                    let check = InstanceCheck(instance, databases: entry.databases)
+                    if check.isRefused { failed = true }
+                    switch check {
+                    case .replica:
                         verdict = "FAILED: it is a read replica, which cannot be backed up manually; back up its primary"
-                    } else if entry.databases != nil && !instance.isSQLServer {
-                        failed = true
-                        verdict = "FAILED: `databases` is set but the engine is \(instance.datastoreType); partial backups are SQL Server only"
-                    } else if !instance.isActive {
-                        verdict = "warning: status \(instance.status); slots wait until it is ACTIVE"
-                    } else {
+                    case .databasesNeedSQLServer(let engine):
+                        verdict = "FAILED: `databases` is set but the engine is \(engine); partial backups are SQL Server only"
+                    case .notActive(let status):
+                        verdict = "warning: status \(status); slots wait until it is ACTIVE"
+                    case .ready:
                         verdict = "ok"
                     }
                     let version = instance.datastoreVersion.map { " \($0)" } ?? ""

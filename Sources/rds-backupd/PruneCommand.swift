@@ -67,8 +67,7 @@ struct PruneCommand: AsyncParsableCommand {
                 continue
             }
             do {
-                let (client, gate) = try pool.client(for: settings)
-                let pruner = Pruner(client: client, store: store, logger: logger, gate: gate)
+                let pruner = Pruner(cloud: try await pool.cloud(for: settings), store: store, logger: logger)
                 reports.append(await pruner.prune(entry: entry, now: clock.now(), dryRun: dryRun))
             } catch {
                 await pool.shutdown()

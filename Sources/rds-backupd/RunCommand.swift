@@ -79,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
         do {
             // Credentials are read now, so a missing one fails the start; nothing is sent yet.
-            try pool.prepare(schedule)
+            try await pool.prepare(schedule)
         } catch {
             printError("error: \(error)")
             await pool.shutdown()
@@ -103,16 +103,23 @@ struct RunCommand: AsyncParsableCommand {
         configuration.shutdownTimeout = shutdownTimeout.duration
         configuration.watchdogInterval = WatchdogConfiguration.current()?.pingInterval
         configuration.stallLoopForTesting = environment["RDS_BACKUPD_TEST_STALL_SCHEDULER"] == "1"
+        configuration.onScheduleChanged = { schedule in
+            do { try await pool.prepare(schedule) } catch { logger.error("\(error)") }
+            alerting.scheduleChanged(schedule)
+        }
+        configuration.onReloading = { status in try? notifier.reloading(status: status) }
+        configuration.onReloaded = { status in try? notifier.ready(status: status) }
         let hooks = TestHooks(environment: environment)
         let poll = pollInterval?.duration ?? (simulate ? .seconds(2) : .seconds(10))
         let backupService = BackupService(
             schedule: schedule, store: store, clock: clock, logger: logger, configuration: configuration,
             makeRunner: { entry in try pool.runner(for: entry, store: store, pollInterval: poll, checkpoint: hooks.checkpoint) },
             selectInstances: { entry in
-                // The entry's cloud client and gate, as its slots use them.
-                let runner = try pool.runner(for: entry, store: store, pollInterval: poll, checkpoint: hooks.checkpoint)
+                // The entry's cloud and gate, as its slots use them.
                 guard let selector = entry.selector else { return [] }
-                return try await SelectionResolver(client: runner.client, gate: runner.gate).resolve(selector)
+                var cloud = try pool.cloud(of: entry)
+                cloud.observer = alerting.observer
+                return try await SelectionResolver(cloud: cloud).resolve(selector)
             },
             onStarted: { try? notifier.ready() },
             onWatchdog: { try? notifier.watchdog() },
@@ -125,16 +132,7 @@ struct RunCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                    try? notifier.reloading(status: "reloading \(schedulePath)")
-                    let outcome = await backupService.reload(path: schedulePath)
-                    if case .rejected = outcome {
-                        // The status line leads with the rejection until a reload succeeds.
-                        try? notifier.ready(status: await backupService.statusLine())
-                    } else {
-                        do { try pool.prepare(await backupService.currentSchedule) } catch { logger.error("\(error)") }
-                        alerting.scheduleChanged(await backupService.currentSchedule)
-                        try? notifier.ready(status: await backupService.statusLine())
-                    }
+                    await backupService.reloadRequested(path: schedulePath)
                 }
             }
             try await group.run()
@@ -162,103 +160,20 @@ struct ServiceOptions: ParsableArguments {
     }
 }
 
-/// One client and one API gate per cloud of the schedule, built from its settings and credentials.
-final class CloudPool: @unchecked Sendable {
-    private struct Built {
-        var settings: CloudSettings
-        var client: RDSAPIClient
-        var gate: APIGate
-        var transport: HTTPTransport
-    }
-
-    private let lock = NSLock()
-    private var built: [String: Built] = [:]
-    private var retired: [HTTPTransport] = []
-    private let environment: [String: String]
-    private let simulatedProfile: CloudProfile?
-    private let clock: any ServiceClock
-    private let logger: Logger
-
-    init(environment: [String: String], simulatedProfile: CloudProfile?, clock: any ServiceClock, logger: Logger) {
-        self.environment = environment
-        self.simulatedProfile = simulatedProfile
-        self.clock = clock
-        self.logger = logger
-    }
-
-    /// Builds (or keeps) the client of every cloud the schedule uses; throws on missing credentials.
-    func prepare(_ schedule: Schedule) throws {
-        for name in Set(schedule.entries.map(\.cloudName)).sorted() {
-            guard let settings = schedule.clouds[name] else { continue }
-            _ = try client(for: settings)
-        }
-    }
-
-    func runner(for entry: BackupEntry, store: StateStore, pollInterval: Duration, checkpoint: @escaping @Sendable (String) async -> Void) throws -> SlotRunner {
-        guard let settings = try scheduleCloud(entry) else {
-            throw ClientConfigurationError("entry \(entry.alias) names cloud '\(entry.cloudName)', which the schedule does not define")
-        }
-        let (client, gate) = try client(for: settings)
-        return SlotRunner(
-            client: client, store: store, gate: gate, clock: clock, logger: logger, pollInterval: pollInterval,
-            checkpoint: checkpoint)
-    }
-
-    private func scheduleCloud(_ entry: BackupEntry) throws -> CloudSettings? {
-        lock.withLock { built[entry.cloudName]?.settings }
-    }
-
-    func client(for settings: CloudSettings) throws -> (RDSAPIClient, APIGate) {
-        if let existing = lock.withLock({ built[settings.name] }), existing.settings == settings {
-            return (existing.client, existing.gate)
-        }
-        let profile: CloudProfile
-        if var simulated = simulatedProfile {
-            simulated.region = settings.region
-            profile = simulated
-        } else {
-            profile = try settings.loadProfile(environment: environment)
-        }
-        // Checked before the transport starts: a started transport must be shut down, never dropped.
-        try RDSAPIClient.check(profile)
-        var configuration = HTTPTransport.Configuration()
-        configuration.caBundlePath = profile.caBundlePath
-        let transport = try HTTPTransport(configuration: configuration, environment: environment)
-        let client: RDSAPIClient
-        do {
-            client = try RDSAPIClient(profile: profile, transport: transport, logger: logger)
-        } catch {
-            lock.withLock { retired.append(transport) }
-            throw error
-        }
-        let gate = APIGate(maxConcurrent: settings.maxConcurrent, requestsPerSecond: settings.requestsPerSecond, clock: clock)
-        lock.withLock {
-            if let old = built[settings.name] { retired.append(old.transport) }
-            built[settings.name] = Built(settings: settings, client: client, gate: gate, transport: transport)
-        }
-        return (client, gate)
-    }
-
-    func shutdown() async {
-        let transports = lock.withLock { built.values.map(\.transport) + retired }
-        for transport in transports { try? await transport.shutdown() }
-    }
-}
-
 /// Test-only switches read from the environment (documented in `run --help`).
 struct TestHooks: Sendable {
-    var pauseAt: String?
+    var pauseAt: SlotCheckpoint?
 
     init(environment: [String: String]) {
-        pauseAt = environment["RDS_BACKUPD_TEST_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
+        pauseAt = environment["RDS_BACKUPD_TEST_PAUSE_AT"].flatMap(SlotCheckpoint.init(rawValue:))
     }
 
     /// Stops the process for good at the named point, so a crash test can SIGKILL it there.
-    var checkpoint: @Sendable (String) async -> Void {
+    var checkpoint: @Sendable (SlotCheckpoint) async -> Void {
         let pauseAt = self.pauseAt
         return { point in
             guard point == pauseAt else { return }
-            FileHandle.standardError.write(Data("test-pause: \(point)\n".utf8))
+            FileHandle.standardError.write(Data("test-pause: \(point.rawValue)\n".utf8))
             while true { try? await Task.sleep(for: .seconds(3600)) }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import RDSClient
 import Testing
 
-/// The vectors of otc-rds-api.md §7.2, verbatim.
+/// Signatures computed by Huawei's Python SDK signer for fixed inputs (docs/rds-api.md §7.2), verbatim.
 @Suite struct SDKSignerTests {
     static let emptyBodyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

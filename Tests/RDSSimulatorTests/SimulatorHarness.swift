@@ -89,7 +89,7 @@ struct SimulatorHarness {
         return result
     }
 
-    /// The token request body of otc-rds-api.md §7.1.
+    /// The token request body of docs/rds-api.md §7.1.
     static func tokenBody(
         user: String = "backup-operator", password: String = "simulator-password",
         domain: String = "OTC00000000001000000001", scope: String = #"{"project":{"id":"0483b6b16e954cb88930a360d2c4e663"}}"#

@@ -4,13 +4,11 @@ import RDSClient
 /// What the service tells alerting and metrics: slot outcomes, retries, API latency, pruning and
 /// the next runs. Every method is called on the service's own path, so an implementation must
 /// return at once (record, or hand the work to a task of its own) and never block or throw.
-public protocol ServiceObserver: Sendable {
+public protocol ServiceObserver: APICallObserver {
     /// A slot started, got its backup, completed, failed, was missed or skipped.
     func slot(_ observation: SlotObservation)
     /// An attempt of `entry` failed with an error of `errorClass` and will be retried.
     func retry(entry: String, errorClass: ErrorClass)
-    /// One API call (`operation`: instance, list_backups, show_backup) took `duration`.
-    func apiCall(operation: String, duration: Duration)
     /// Retention deleted `count` backups of `entry`.
     func pruned(entry: String, count: Int)
     /// The next run time of every queued entry (sent whenever the loop turns).

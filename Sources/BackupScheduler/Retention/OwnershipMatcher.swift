@@ -41,6 +41,6 @@ struct OwnershipMatcher {
     /// Whether `name` is what the entry's template renders for the slot at `slotAt`.
     func matchesTemplate(_ name: String, slotAt: Date) -> Bool {
         let expected = entry.name(for: slotAt, instanceName: instanceName, engine: engine)
-        return name == expected.value || name == SlotRunner.suffixedName(expected, instanceID: entry.instanceID).value
+        return name == expected.value || name == expected.collisionSuffixed(instanceID: entry.instanceID).value
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RDSClient
 
-/// Deletes an entry's own old backups by its `retention` settings (issue 6, design.md "State").
+/// Deletes an entry's own old backups by its `retention` settings (issue 6, docs/architecture.md "State").
 ///
 /// Only backups this service made for the entry are candidates: a state row of the entry with the
 /// backup's id and name, and a name the entry's template renders for that slot (or its
@@ -19,29 +19,29 @@ import RDSClient
 ///         _ = await Pruner(sharing: runner).prune(entry: entry, now: runner.clock.now())
 ///     }
 public struct Pruner: Sendable {
-    public var client: RDSAPIClient
+    /// The cloud (in the service: behind the cloud's gate and timed, as the slots use it).
+    public var cloud: GatedCloud
     public var store: StateStore
     public var logger: Logger
-    /// The service's concurrency cap and rate limit, when running inside it.
-    public var gate: APIGate?
-    /// Test-only hook (`during-prune`: a delete is about to be sent), as `SlotRunner.checkpoint`.
-    public var checkpoint: @Sendable (String) async -> Void = { _ in }
-    /// Told the latency of each call (operations `list_backups`, `delete_backup`).
-    public var observer: any ServiceObserver = NoServiceObserver()
+    /// Called at `SlotCheckpoint.duringPrune` (a delete is about to be sent), as `SlotRunner.checkpoint`.
+    public var checkpoint: @Sendable (SlotCheckpoint) async -> Void = { _ in }
 
-    public init(client: RDSAPIClient, store: StateStore, logger: Logger, gate: APIGate? = nil) {
-        self.client = client
+    public init(cloud: GatedCloud, store: StateStore, logger: Logger) {
+        self.cloud = cloud
         self.store = store
         self.logger = logger
-        self.gate = gate
     }
 
-    /// A pruner with a slot runner's client, state, API gate and logger: what the service uses
-    /// after a slot of an entry ends COMPLETED.
+    /// A pruner on a client behind `gate` (when given), without latency observation (`prune`, tests).
+    public init(client: any CloudAPI, store: StateStore, logger: Logger, gate: APIGate? = nil) {
+        self.init(cloud: GatedCloud(client, gate: gate), store: store, logger: logger)
+    }
+
+    /// A pruner with a slot runner's cloud (gate and observer), state, logger and checkpoints:
+    /// what the service uses after a slot of an entry ends COMPLETED.
     public init(sharing runner: SlotRunner) {
-        self.init(client: runner.client, store: runner.store, logger: runner.logger, gate: runner.gate)
+        self.init(cloud: runner.cloud, store: runner.store, logger: runner.logger)
         checkpoint = runner.checkpoint
-        observer = runner.observer
     }
 
     /// Prunes `entry`'s own backups as of `now`; with `dryRun` it only reports what it would do.
@@ -68,7 +68,7 @@ public struct Pruner: Sendable {
 
         let listed: [Backup]
         do {
-            listed = try await call("list_backups") { try await client.listBackups(BackupQuery(instanceID: entry.instanceID, type: .manual)) }
+            listed = try await cloud.listBackups(BackupQuery(instanceID: entry.instanceID, type: .manual))
         } catch {
             report.error = "cannot list the backups of instance \(entry.instanceID): \(error)"
             log.log(
@@ -80,7 +80,7 @@ public struct Pruner: Sendable {
         var matcher = OwnershipMatcher(entry: entry, slots: slots)
         if entry.nameTemplate.usesOnlineVariables {
             do {
-                let instance = try await call("instance") { try await client.instance(id: entry.instanceID) }
+                let instance = try await cloud.instance(id: entry.instanceID)
                 matcher.instanceName = instance?.name
                 matcher.engine = instance?.engine
             } catch {
@@ -141,7 +141,7 @@ public struct Pruner: Sendable {
                 ordered[index].error = "not deleted: shutting down"
                 continue
             }
-            await checkpoint("during-prune")
+            await checkpoint(.duringPrune)
             ordered[index] = await delete(ordered[index], entry: entry, now: now, log: log)
         }
         report.items = ordered
@@ -155,7 +155,7 @@ public struct Pruner: Sendable {
             "RDS_BACKUP_NAME": "\(item.name)", "RDS_BACKUP_ID": "\(item.backupID)", "RDS_RETENTION_RULE": "\(item.rule)",
         ]
         do {
-            let existed = try await call("delete_backup") { try await client.deleteBackup(id: item.backupID) }
+            let existed = try await cloud.deleteBackup(id: item.backupID)
             item.outcome = existed ? .deleted : .alreadyGone
             log.log(
                 level: BackupEvent.backupPruned.level,
@@ -182,12 +182,6 @@ public struct Pruner: Sendable {
         } catch {
             log.warning("cannot record the prune of \(item.name) in the state: \(error)")
         }
-    }
-
-    private func call<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
-        let observer = self.observer
-        if let gate { return try await gate.perform { try await timed(operation, observer: observer, body) } }
-        return try await timed(operation, observer: observer, body)
     }
 
     private static func errorFields(_ error: any Error) -> Logger.Metadata {

@@ -41,7 +41,7 @@ public enum RetentionDecision: Sendable, Hashable {
     }
 }
 
-/// The pure keep/delete decision over one entry's own backups (design.md "State", issue 6).
+/// The pure keep/delete decision over one entry's own backups (docs/architecture.md "State", issue 6).
 ///
 /// A completed backup is kept if any rule keeps it: `keep_last` (the N newest), `keep_within`
 /// (younger than the duration, measured from now), and the GFS rules `keep_daily`, `keep_weekly`,

@@ -1,7 +1,7 @@
 import Foundation
 import RDSClient
 
-/// Exponential backoff with full jitter (design.md "Error classification").
+/// Exponential backoff with full jitter (docs/architecture.md "Error classification").
 public struct RetryPolicy: Sendable, Hashable {
     /// Attempts in all, the first one included.
     public var attempts: Int
@@ -90,13 +90,5 @@ public struct Retrier: Sendable {
                 attempt += 1
             }
         }
-    }
-}
-
-extension Duration {
-    /// Seconds as a `TimeInterval`.
-    public var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// The scheduler: a swift-service-lifecycle `Service` that sleeps until the earliest next slot on
 /// its clock, runs each slot through a `SlotRunner`, one slot in flight per instance, and keeps
-/// the state store true (design.md "Running a slot", "State", "Talking to systemd").
+/// the state store true (docs/architecture.md "Running a slot", "State", "Talking to systemd").
 public actor BackupService: Service {
     /// Settings of the service itself; every field has a documented default.
     public struct Configuration: Sendable {
@@ -20,6 +20,13 @@ public actor BackupService: Service {
         /// Told about slot events, retries, API latency, pruning and next runs (alerting and
         /// metrics, `Alerting/`); the default ignores them.
         public var observer: any ServiceObserver = NoServiceObserver()
+        /// After a reload put a new schedule in force, before READY=1: what else follows the
+        /// schedule (the clouds' connections, alerting and metrics) adopts it.
+        public var onScheduleChanged: @Sendable (Schedule) async -> Void = { _ in }
+        /// RELOADING=1 with a status text, when a reload begins.
+        public var onReloading: @Sendable (String) -> Void = { _ in }
+        /// READY=1 with the status line, when a reload has ended (applied or rejected).
+        public var onReloaded: @Sendable (String) -> Void = { _ in }
 
         public init() {}
     }
@@ -146,6 +153,18 @@ public actor BackupService: Service {
             rejectedReload = true
             return .rejected(message: message)
         }
+    }
+
+    /// A reload request (SIGHUP): tells systemd, reloads the file, lets the clouds and the
+    /// observers adopt the new schedule, and tells systemd the service is ready again, leading
+    /// the status line with the rejection when the file was rejected.
+    @discardableResult
+    public func reloadRequested(path: String) async -> ReloadOutcome {
+        configuration.onReloading("reloading \(path)")
+        let outcome = reload(path: path)
+        if case .reloaded = outcome { await configuration.onScheduleChanged(schedule) }
+        configuration.onReloaded(statusLine())
+        return outcome
     }
 
     /// Replaces the schedule with an already validated one; `select:` entries are listed again at once.
@@ -499,18 +518,14 @@ public actor BackupService: Service {
     public static let rejectedNotice = "configuration rejected, keeping the last good schedule; see the journal · "
 
     private func log(_ event: BackupEvent, _ message: String, _ record: SlotRecord) {
-        // Every missed or skipped slot the service itself settles passes here.
-        if let kind = SlotObservation.Kind(event) {
-            configuration.observer.slot(SlotObservation(kind, record: record, alert: schedule.entry(alias: record.entry)?.alert, at: clock.now()))
-        }
-        logger.log(
-            level: event.level, "\(message)",
-            metadata: event.metadata.merging(
-                [
-                    "RDS_ENTRY": "\(record.entry)", "RDS_INSTANCE_ID": "\(record.instanceID)",
-                    "RDS_SLOT": "\(RFC3339.formatUTC(record.slotAt))",
-                ]
-            ) { $1 })
+        // Every missed or skipped slot the service itself settles passes here (already saved).
+        SlotJournal(store: store, clock: clock, observer: configuration.observer).announce(
+            event, record, log: logger, message,
+            fields: [
+                "RDS_ENTRY": "\(record.entry)", "RDS_INSTANCE_ID": "\(record.instanceID)",
+                "RDS_SLOT": "\(RFC3339.formatUTC(record.slotAt))",
+            ],
+            alert: schedule.entry(alias: record.entry)?.alert)
     }
 }
 

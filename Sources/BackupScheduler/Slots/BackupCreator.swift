@@ -4,7 +4,7 @@ import RDSClient
 
 /// Creates one backup under a name, never two: a create whose fate is unknown (timeout, reset,
 /// unreadable answer) is resolved by listing the instance's backups for that name before any
-/// second create (design.md "Slots, names and idempotency").
+/// second create (docs/architecture.md "Slots, names and idempotency").
 public struct BackupCreator: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// This call created it.
@@ -19,18 +19,20 @@ public struct BackupCreator: Sendable {
         }
     }
 
-    public var client: RDSAPIClient
+    /// The cloud (in the service: behind its gate and timed).
+    public var cloud: GatedCloud
     public var retrier: Retrier
     public var logger: Logger
-    /// When set, every API call waits for it (concurrency cap and rate limit of the service).
-    public var gate: APIGate?
-    /// Told the latency of each call (operations `create_backup`, `list_backups`).
-    public var observer: any ServiceObserver = NoServiceObserver()
 
-    public init(client: RDSAPIClient, retrier: Retrier, logger: Logger) {
-        self.client = client
+    public init(cloud: GatedCloud, retrier: Retrier, logger: Logger) {
+        self.cloud = cloud
         self.retrier = retrier
         self.logger = logger
+    }
+
+    /// A creator on a bare client: no gate, no latency observation (`create-backup`, tests).
+    public init(client: any CloudAPI, retrier: Retrier, logger: Logger) {
+        self.init(cloud: GatedCloud(client), retrier: retrier, logger: logger)
     }
 
     /// Creates the backup, retrying what is transient until `deadline`.
@@ -85,7 +87,7 @@ public struct BackupCreator: Sendable {
                 unresolved = false
             }
             do {
-                return .created(try await gated("create_backup") { try await client.createBackup(request) })
+                return .created(try await cloud.createBackup(request))
             } catch let error as RDSError {
                 if error.mayHaveTakenEffect {
                     unresolved = true
@@ -104,15 +106,6 @@ public struct BackupCreator: Sendable {
 
     /// The instance's manual backup with exactly this name, if any (not one being deleted).
     public func findByName(_ name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> Backup? {
-        let backups = try await gated("list_backups") {
-            try await client.listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
-        }
-        return backups.first { $0.name == name.value && $0.status != .deleting }
-    }
-
-    private func gated<T: Sendable>(_ operation: String, _ call: () async throws -> T) async throws -> T {
-        let observer = self.observer
-        guard let gate else { return try await timed(operation, observer: observer, call) }
-        return try await gate.perform { try await timed(operation, observer: observer, call) }
+        try await cloud.manualBackup(named: name, instanceID: instanceID, window: window)
     }
 }

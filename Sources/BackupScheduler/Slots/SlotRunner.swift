@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RDSClient
 
-/// Runs one slot to its end: exactly one backup per slot (design.md "Running a slot").
+/// Runs one slot to its end: exactly one backup per slot (docs/architecture.md "Running a slot").
 ///
 /// 1. instance check (exists, not a Replica; not ACTIVE is retried), 2. list the instance's manual
 /// backups around the slot and adopt one with the slot's name, 3. create through `BackupCreator`
@@ -11,38 +11,50 @@ import RDSClient
 /// The row is written before and after every API call, so a crash anywhere is resumed from the
 /// row: a slot left `creating` is settled by the list check, never by a blind second create.
 public struct SlotRunner: Sendable {
-    public var client: RDSAPIClient
+    /// The cloud, behind its gate and timed (every call of the slot goes through it).
+    public var cloud: GatedCloud
     public var store: StateStore
-    public var gate: APIGate
     public var clock: any ServiceClock
     public var logger: Logger
     /// Time between status checks while following a backup.
     public var pollInterval: Duration
     /// A uniform draw from 0...1 for the retry jitter.
     public var random: @Sendable () -> Double
-    /// Test-only hook called at named points (`before-instance-check`, `before-create`, `after-create`:
-    /// the cloud accepted the create, the row does not say so yet; `during-follow`,
-    /// `before-completed-write`; the pruner adds `during-prune`). The binary maps
-    /// `RDS_BACKUPD_TEST_PAUSE_AT` onto it (CrashPointTests).
-    public var checkpoint: @Sendable (String) async -> Void
+    /// Called at each `SlotCheckpoint` of the slot (the pruner adds `duringPrune`): the binary
+    /// maps `RDS_BACKUPD_TEST_PAUSE_AT` onto it for the crash tests; a no-op otherwise.
+    public var checkpoint: @Sendable (SlotCheckpoint) async -> Void
     /// False: stop once the backup is created (the row stays `created`; `backup-now` without `--wait`).
     public var followsToCompletion = true
     /// Told about slot events, retries and API latency (alerting, metrics); never blocks.
-    public var observer: any ServiceObserver = NoServiceObserver()
+    public var observer: any ServiceObserver = NoServiceObserver() {
+        didSet { cloud.observer = observer }
+    }
 
+    /// A runner on `cloud` (its gate and client; the runner sets the observer).
     public init(
-        client: RDSAPIClient, store: StateStore, gate: APIGate, clock: any ServiceClock, logger: Logger,
+        cloud: GatedCloud, store: StateStore, clock: any ServiceClock, logger: Logger,
         pollInterval: Duration = .seconds(10), random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        checkpoint: @escaping @Sendable (String) async -> Void = { _ in }
+        checkpoint: @escaping @Sendable (SlotCheckpoint) async -> Void = { _ in }
     ) {
-        self.client = client
+        self.cloud = cloud
+        self.cloud.observer = NoServiceObserver()
         self.store = store
-        self.gate = gate
         self.clock = clock
         self.logger = logger
         self.pollInterval = pollInterval
         self.random = random
         self.checkpoint = checkpoint
+    }
+
+    /// A runner on `client` behind `gate`.
+    public init(
+        client: any CloudAPI, store: StateStore, gate: APIGate?, clock: any ServiceClock, logger: Logger,
+        pollInterval: Duration = .seconds(10), random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        checkpoint: @escaping @Sendable (SlotCheckpoint) async -> Void = { _ in }
+    ) {
+        self.init(
+            cloud: GatedCloud(client, gate: gate), store: store, clock: clock, logger: logger, pollInterval: pollInterval,
+            random: random, checkpoint: checkpoint)
     }
 
     /// Runs (or resumes) the slot of `record` for `entry` and returns its final row. Returns the
@@ -60,16 +72,12 @@ public struct SlotRunner: Sendable {
                 if slot.state == .pending && clock.now() > startDeadline {
                     slot.state = .missed
                     slot.note = "could not start within the start window (\(DurationParser.format(entry.startWindow)))"
-                    slot = try store.save(slot, now: clock.now())
-                    log.log(level: BackupEvent.slotMissed.level, "slot missed: \(slot.note ?? "")", metadata: BackupEvent.slotMissed.metadata)
-                    observer.slot(SlotObservation(.missed, record: slot, alert: entry.alert, at: clock.now()))
+                    try journal.record(.slotMissed, &slot, log: log, "slot missed: \(slot.note ?? "")", alert: entry.alert)
                     return slot
                 }
                 if slot.startedAt == nil {
                     slot.startedAt = clock.now()
-                    slot = try store.save(slot, now: clock.now())
-                    log.info("slot started", metadata: BackupEvent.slotStarted.metadata)
-                    observer.slot(SlotObservation(.started, record: slot, alert: entry.alert, at: clock.now()))
+                    try journal.record(.slotStarted, &slot, log: log, "slot started", alert: entry.alert)
                 }
                 guard let (backup, how) = try await obtainBackup(&slot, entry: entry, deadline: startDeadline, log: log) else {
                     return slot
@@ -78,13 +86,10 @@ public struct SlotRunner: Sendable {
                 slot.state = .created
                 slot.note = how
                 slot.setError(code: nil, message: nil, requestID: nil)
-                slot = try store.save(slot, now: clock.now())
-                log.info(
-                    "backup \(slot.name ?? "") \(how) (id \(backup.id))",
-                    metadata: BackupEvent.backupCreated.metadata.merging(
-                        ["RDS_BACKUP_NAME": "\(slot.name ?? "")", "RDS_BACKUP_ID": "\(backup.id)", "RDS_ATTEMPT": "\(slot.attempts)"]
-                    ) { $1 })
-                observer.slot(SlotObservation(.created, record: slot, alert: entry.alert, at: clock.now()))
+                try journal.record(
+                    .backupCreated, &slot, log: log, "backup \(slot.name ?? "") \(how) (id \(backup.id))",
+                    fields: ["RDS_BACKUP_NAME": "\(slot.name ?? "")", "RDS_BACKUP_ID": "\(backup.id)", "RDS_ATTEMPT": "\(slot.attempts)"],
+                    alert: entry.alert)
                 guard followsToCompletion else { return slot }
                 try await follow(&slot, known: backup, entry: entry, log: log)
             } else {
@@ -99,15 +104,14 @@ public struct SlotRunner: Sendable {
             slot.state = .failed
             slot.setError(code: failure.code, message: failure.message, requestID: failure.requestID)
             do { slot = try store.save(slot, now: clock.now()) } catch { log.error("cannot record the failed slot: \(error)") }
-            log.log(
-                level: BackupEvent.backupFailed.level, "slot failed: \(failure)",
-                metadata: BackupEvent.backupFailed.metadata.merging(
-                    [
-                        "RDS_ERROR_CODE": "\(failure.code ?? "-")", "RDS_REQUEST_ID": "\(failure.requestID ?? "-")",
-                        "RDS_BACKUP_NAME": "\(slot.name ?? "-")", "RDS_ATTEMPT": "\(slot.attempts)",
-                    ]
-                ) { $1 })
-            observer.slot(SlotObservation(.failed, record: slot, alert: entry.alert, at: clock.now()))
+            // Announced even when the row could not be written: the failure must be known.
+            journal.announce(
+                .backupFailed, slot, log: log, "slot failed: \(failure)",
+                fields: [
+                    "RDS_ERROR_CODE": "\(failure.code ?? "-")", "RDS_REQUEST_ID": "\(failure.requestID ?? "-")",
+                    "RDS_BACKUP_NAME": "\(slot.name ?? "-")", "RDS_ATTEMPT": "\(slot.attempts)",
+                ],
+                alert: entry.alert)
         }
         return slot
     }
@@ -145,9 +149,7 @@ public struct SlotRunner: Sendable {
                     // A slot left `creating` by a crash, found absent after its window: never create late.
                     slot.state = .missed
                     slot.note = "no backup \(name) exists and the start window (\(DurationParser.format(entry.startWindow))) has closed"
-                    slot = try store.save(slot, now: clock.now())
-                    log.log(level: BackupEvent.slotMissed.level, "slot missed: \(slot.note ?? "")", metadata: BackupEvent.slotMissed.metadata)
-                    observer.slot(SlotObservation(.missed, record: slot, alert: entry.alert, at: clock.now()))
+                    try journal.record(.slotMissed, &slot, log: log, "slot missed: \(slot.note ?? "")", alert: entry.alert)
                     return nil
                 }
             }
@@ -157,11 +159,9 @@ public struct SlotRunner: Sendable {
                 databases: entry.databases ?? [])
             slot.state = .creating
             slot = try store.save(slot, now: clock.now())
-            await checkpoint("before-create")
-            var creator = BackupCreator(
-                client: client, retrier: retrier(after: slot.attempts - 1, policy: entry.retry), logger: logger)
-            creator.gate = gate
-            creator.observer = observer
+            await checkpoint(.beforeCreate)
+            let creator = BackupCreator(
+                cloud: cloud, retrier: retrier(after: slot.attempts - 1, policy: entry.retry), logger: logger)
             do {
                 let outcome = try await creator.create(request, listWindow: listWindow(slot), deadline: deadline) {
                     error, attempt, delay in
@@ -169,14 +169,14 @@ public struct SlotRunner: Sendable {
                     _ = try? store.save(slot, now: clock.now())
                     noteRetry(error: error, delay: delay, slot: slot, log: log)
                 }
-                await checkpoint("after-create")
+                await checkpoint(.afterCreate)
                 switch outcome {
                 case .created(let backup): return (backup, "created")
                 case .adopted(let backup): return (backup, "adopted after an ambiguous create")
                 }
             } catch let error as RDSError where error.errorClass == .alreadyExists {
                 // The list check decides: ours (same instance, same name) or a foreign backup holding the name.
-                if let found = try await creator.findByName(name, instanceID: slot.instanceID, window: nil) {
+                if let found = try await cloud.manualBackup(named: name, instanceID: slot.instanceID, window: nil) {
                     return (found, "adopted (created by another run for the same slot)")
                 }
                 if suffixed {
@@ -185,7 +185,7 @@ public struct SlotRunner: Sendable {
                         message: "the backup name \(name) is held by a backup of another instance, and so was the unsuffixed name; change the entry's name template",
                         requestID: error.requestID)
                 }
-                let alternative = Self.suffixedName(name, instanceID: slot.instanceID)
+                let alternative = name.collisionSuffixed(instanceID: slot.instanceID)
                 log.notice(
                     "backup name \(name) is held by a backup of another instance; retrying once as \(alternative)",
                     metadata: ["RDS_BACKUP_NAME": "\(alternative)", "RDS_ERROR_CODE": "\(error.code ?? "-")"])
@@ -199,19 +199,22 @@ public struct SlotRunner: Sendable {
     /// One pass of the instance check and the list check.
     private func prepare(_ slot: inout SlotRecord, entry: BackupEntry) async throws -> Preparation {
         let instanceID = slot.instanceID
-        await checkpoint("before-instance-check")
-        guard let instance = try await gate.perform({ try await timed("instance") { try await client.instance(id: instanceID) } }) else {
+        await checkpoint(.beforeInstanceCheck)
+        guard let instance = try await cloud.instance(id: instanceID) else {
             throw SlotFailure(
                 code: nil,
                 message: "instance \(instanceID) does not exist in the project (entry \(entry.alias)); check its instance_id and the cloud's project")
         }
-        if instance.isReplica {
+        let check = InstanceCheck(instance, databases: entry.databases)
+        switch check {
+        case .replica:
             throw SlotFailure(
                 message: "instance \(instanceID) (\(instance.name)) is a read replica; manual backups can only be taken of its primary instance")
-        }
-        if let databases = entry.databases, !databases.isEmpty, !instance.isSQLServer {
+        case .databasesNeedSQLServer(let engine):
             throw SlotFailure(
-                message: "entry \(entry.alias) lists databases, but instance \(instanceID) runs \(instance.datastoreType); partial backups exist only for SQL Server")
+                message: "entry \(entry.alias) lists databases, but instance \(instanceID) runs \(engine); partial backups exist only for SQL Server")
+        case .ready, .notActive:
+            break
         }
         if slot.name == nil {
             // Rendered once, from the slot (never the wall clock), and kept: restarts and other hosts agree.
@@ -219,15 +222,13 @@ public struct SlotRunner: Sendable {
             slot = try store.save(slot, now: clock.now())
         }
         let name = try BackupName(slot.name ?? "")
-        let lister = BackupCreator(client: client, retrier: Retrier(policy: RetryPolicy(attempts: 1)), logger: logger)
-        let window = listWindow(slot)
-        if let found = try await gate.perform({ try await timed("list_backups") { try await lister.findByName(name, instanceID: instanceID, window: window) } }) {
+        if let found = try await cloud.manualBackup(named: name, instanceID: instanceID, window: listWindow(slot)) {
             return .found(found)
         }
-        guard instance.isActive else {
+        if case .notActive(let status) = check {
             throw RDSError(
                 operation: "instance check of \(instanceID)", errorClass: .busy,
-                message: "the instance is \(instance.status), not ACTIVE")
+                message: "the instance is \(status), not ACTIVE")
         }
         return .create(instance)
     }
@@ -250,9 +251,9 @@ public struct SlotRunner: Sendable {
                     }
                     try await clock.sleep(until: min(deadline, clock.now().addingTimeInterval(pollInterval.timeInterval)))
                 }
-                await checkpoint("during-follow")
+                await checkpoint(.duringFollow)
                 do {
-                    guard let fetched = try await gate.perform({ try await timed("show_backup") { try await client.backup(id: backupID, instanceID: instanceID) } }) else {
+                    guard let fetched = try await cloud.backup(id: backupID, instanceID: instanceID) else {
                         throw SlotFailure(message: "backup \(slot.name ?? backupID) (id \(backupID)) disappeared before it completed")
                     }
                     current = fetched
@@ -268,11 +269,9 @@ public struct SlotRunner: Sendable {
                 slot.state = .completed
                 slot.sizeKB = backup.sizeKB
                 slot.backupEndAt = backup.endTime
-                await checkpoint("before-completed-write")
-                slot = try store.save(slot, now: clock.now())
+                await checkpoint(.beforeCompletedWrite)
                 let size = backup.sizeKB.map { ", \($0) kB" } ?? ""
-                log.info("backup \(slot.name ?? backupID) completed\(size)", metadata: BackupEvent.backupCompleted.metadata)
-                observer.slot(SlotObservation(.completed, record: slot, alert: entry.alert, at: clock.now()))
+                try journal.record(.backupCompleted, &slot, log: log, "backup \(slot.name ?? backupID) completed\(size)", alert: entry.alert)
                 return
             }
             throw SlotFailure(code: nil, message: "the cloud reports backup \(slot.name ?? backupID) (id \(backupID)) FAILED")
@@ -280,6 +279,9 @@ public struct SlotRunner: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Where this runner's slot events are saved, logged and observed.
+    var journal: SlotJournal { SlotJournal(store: store, clock: clock, observer: observer) }
 
     /// A retrier on the service clock whose attempts continue from `used` (across phases and restarts).
     func retrier(after used: Int, policy settings: RetrySettings) -> Retrier {
@@ -308,13 +310,5 @@ public struct SlotRunner: Sendable {
         let now = clock.now()
         return slot.slotAt.addingTimeInterval(-86_400)...max(now, slot.slotAt).addingTimeInterval(86_400)
     }
-
-    /// The deterministic alternative name when a foreign backup holds the slot's name: `-` and the
-    /// instance id's first six characters, the base shortened if needed. Every host derives the same.
-    public static func suffixedName(_ name: BackupName, instanceID: String) -> BackupName {
-        let tag = String(instanceID.unicodeScalars.filter { BackupName.isAllowed($0) && $0 != "-" }.prefix(6).map(Character.init))
-        let suffix = "-" + (tag.isEmpty ? "x" : tag)
-        let base = String(name.value.prefix(BackupName.maxLength - suffix.count))
-        return (try? BackupName(base + suffix)) ?? name
-    }
 }
+

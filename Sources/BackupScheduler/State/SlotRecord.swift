@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Where a slot stands (design.md "State").
+/// Where a slot stands (docs/architecture.md "State").
 public enum SlotState: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// Due, nothing sent yet.
     case pending

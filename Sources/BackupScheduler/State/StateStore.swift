@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The service's SQLite state (design.md "State"): one row per slot, written in a transaction
+/// The service's SQLite state (docs/architecture.md "State"): one row per slot, written in a transaction
 /// before and after every API call, so a crash at any point is resumed without a duplicate and
 /// without a lost slot. WAL mode lets `status` and `history` read while the service writes.
 public final class StateStore: Sendable {

@@ -3,7 +3,7 @@ import Foundation
 
 /// Signs requests with the API gateway's AK/SK scheme "SDK-HMAC-SHA256" (`Access=` layout).
 ///
-/// The algorithm is the one of otc-rds-api.md §7.2 (HW-SIGN, HW-PY `Signer`): canonical request of
+/// The algorithm is the one of docs/rds-api.md §7.2 (HW-SIGN, HW-PY `Signer`): canonical request of
 /// method, canonical URI (trailing `/`), canonical query, canonical headers, signed headers and the
 /// body's SHA-256; string to sign `SDK-HMAC-SHA256\n<X-Sdk-Date>\n<hex sha256(canonical request)>`;
 /// signature = hex HMAC-SHA256 keyed with the SK bytes as they are (no key derivation).

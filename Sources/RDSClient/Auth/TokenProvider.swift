@@ -10,7 +10,7 @@ public struct IAMToken: Sendable {
     public var catalog: [CatalogEntry]
 }
 
-/// Obtains IAM tokens by password (otc-rds-api.md §7.1), caches them until shortly before
+/// Obtains IAM tokens by password (docs/rds-api.md §7.1), caches them until shortly before
 /// `expires_at`, and lets concurrent callers share one refresh.
 public actor TokenProvider {
     let authURL: EndpointURL

@@ -1,4 +1,4 @@
-/// Password credentials for an IAM token (otc-rds-api.md §7.1).
+/// Password credentials for an IAM token (docs/rds-api.md §7.1).
 public struct PasswordCredentials: Sendable, Hashable, CustomStringConvertible {
     public var username: String
     public var password: Secret
@@ -16,7 +16,7 @@ public struct PasswordCredentials: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "password credentials for user '\(username)'" }
 }
 
-/// An access key pair for SDK-HMAC-SHA256 signing (otc-rds-api.md §7.2); temporary keys carry a security token.
+/// An access key pair for SDK-HMAC-SHA256 signing (docs/rds-api.md §7.2); temporary keys carry a security token.
 public struct AccessKeyCredentials: Sendable, Hashable, CustomStringConvertible {
     public var accessKey: String
     public var secretKey: Secret

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The known public endpoints per region (otc-rds-api.md §6).
+/// The known public endpoints per region (docs/rds-api.md §6).
 public enum RegionTable {
     public struct Entry: Sendable, Hashable {
         public var rds: String
@@ -126,7 +126,7 @@ public struct ServiceRoot: Sendable, Hashable, CustomStringConvertible {
     public var description: String { base.description }
 }
 
-/// One `catalog` entry of an IAM token (otc-rds-api.md §7.1).
+/// One `catalog` entry of an IAM token (docs/rds-api.md §7.1).
 public struct CatalogEntry: Sendable, Hashable, Decodable {
     public struct Endpoint: Sendable, Hashable, Decodable {
         public var url: String

@@ -2,7 +2,7 @@ import Foundation
 
 /// The `error_code` / `error_msg` / `request_id` of an error answer, whatever shape it came in.
 ///
-/// Shapes handled (otc-rds-api.md §5.1): RDS v3 and API gateway `{"error_code","error_msg","request_id"}`,
+/// Shapes handled (docs/rds-api.md §5.1): RDS v3 and API gateway `{"error_code","error_msg","request_id"}`,
 /// legacy v1 `{"errCode","externalMessage"}`, keystone `{"error":{"code","message","title"}}`,
 /// Trove `{"itemNotFound":{"code","message"}}`, and anything else (HTML from a proxy, plain text,
 /// truncated JSON) as a shortened plain-text message.

@@ -1,6 +1,6 @@
-/// Maps an API answer to an `ErrorClass`, following otc-rds-api.md §5 and design.md.
+/// Maps an API answer to an `ErrorClass`, following docs/rds-api.md §5 and docs/architecture.md "Error classification".
 public enum ErrorClassifier {
-    /// 409 codes meaning "the instance is busy, try later" (design.md; TF-OTC's retry list).
+    /// 409 codes meaning "the instance is busy, try later" (docs/architecture.md "Error classification"; TF-OTC's retry list).
     public static let busyCodes: Set<String> = [
         "DBS.201205", "DBS.201202", "DBS.200011", "DBS.200019", "DBS.200047", "DBS.212006",
         "DBS.200018", "DBS.200611", "DBS.200080", "DBS.200463", "DBS.201015", "DBS.201206",

@@ -1,5 +1,5 @@
 /// How the client, the retry loop and the slot runner must treat a failed call
-/// (otc-rds-api.md §5, design.md "Error classification").
+/// (docs/rds-api.md §5, docs/architecture.md "Error classification").
 public enum ErrorClass: String, Sendable, Hashable, Codable, CaseIterable {
     /// Connection errors, timeouts, 5xx, 429 / APIG(W).0308, malformed answers: retry with backoff.
     case transient
@@ -58,7 +58,7 @@ public struct RDSError: Error, Sendable, Equatable, CustomStringConvertible {
         status == 413 || code == "DBS.216028" || code == "RDS.3003"
     }
 
-    /// The API says the backup does not exist (any of the codes of otc-rds-api.md §2, §5.2).
+    /// The API says the backup does not exist (any of the codes of docs/rds-api.md §2, §5.2).
     public var isBackupNotFound: Bool {
         guard let code else { return false }
         return ErrorClassifier.backupNotFoundCodes.contains(code)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Parsing and formatting of the API's time strings (otc-rds-api.md §2).
+/// Parsing and formatting of the API's time strings (docs/rds-api.md §2).
 ///
 /// The API writes `2018-08-06T12:41:14+0800`, the docs also show `…Z`, `+08:00`, fractional
 /// seconds (IAM) and no zone at all (`2016-09-12T01:17:05`, create example). A time without a zone

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A backup's status as the API reports it (otc-rds-api.md §1).
+/// A backup's status as the API reports it (docs/rds-api.md §1).
 public enum BackupStatus: Sendable, Hashable, CustomStringConvertible {
     case building, completed, failed, deleting
     /// A value the docs do not list; kept verbatim, never fatal.

@@ -1,4 +1,4 @@
-/// A backup description that satisfies the RDS v3 rules (otc-rds-api.md §1): at most 256
+/// A backup description that satisfies the RDS v3 rules (docs/rds-api.md §1): at most 256
 /// characters, none of `> ! < " & ' =`, no carriage return or line feed.
 public struct BackupDescription: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let maxLength = 256

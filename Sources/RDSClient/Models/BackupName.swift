@@ -1,4 +1,4 @@
-/// A backup name that satisfies the RDS v3 rules (otc-rds-api.md §1): 4 to 64 characters, first a
+/// A backup name that satisfies the RDS v3 rules (docs/rds-api.md §1): 4 to 64 characters, first a
 /// letter, then only ASCII letters, digits, `-` and `_`. It can only be built through validation.
 public struct BackupName: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
     public static let minLength = 4

@@ -1,4 +1,4 @@
-/// An RDS DB instance, with the fields a backup daemon needs (otc-rds-api.md §4).
+/// An RDS DB instance, with the fields a backup daemon needs (docs/rds-api.md §4).
 public struct Instance: Sendable, Hashable, Decodable {
     public var id: String
     public var name: String

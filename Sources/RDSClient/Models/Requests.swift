@@ -1,6 +1,6 @@
 import Foundation
 
-/// The body of `POST /v3/{project_id}/backups`: a flat object, not wrapped (otc-rds-api.md §1).
+/// The body of `POST /v3/{project_id}/backups`: a flat object, not wrapped (docs/rds-api.md §1).
 public struct CreateBackupRequest: Sendable, Hashable {
     public var instanceID: String
     public var name: BackupName
@@ -26,7 +26,7 @@ public struct CreateBackupRequest: Sendable, Hashable {
     }
 }
 
-/// What `GET /v3/{project_id}/backups` is asked for (otc-rds-api.md §2).
+/// What `GET /v3/{project_id}/backups` is asked for (docs/rds-api.md §2).
 public struct BackupQuery: Sendable, Hashable {
     public var instanceID: String
     public var backupID: String?
@@ -55,7 +55,7 @@ public struct BackupQuery: Sendable, Hashable {
     }
 }
 
-/// What `GET /v3/{project_id}/instances` is asked for (otc-rds-api.md §4).
+/// What `GET /v3/{project_id}/instances` is asked for (docs/rds-api.md §4).
 public struct InstanceQuery: Sendable, Hashable {
     public var id: String?
     /// Exact, or a fuzzy match when it starts with `*`.

@@ -1,4 +1,4 @@
-/// A DB instance the simulator knows, as `GET /v3/{project_id}/instances` reports it (otc-rds-api.md §4).
+/// A DB instance the simulator knows, as `GET /v3/{project_id}/instances` reports it (docs/rds-api.md §4).
 public struct SimulatedInstance: Sendable, Equatable {
     /// `datastore.type` values (case-sensitive on the wire).
     public enum Engine: String, Sendable, CaseIterable {

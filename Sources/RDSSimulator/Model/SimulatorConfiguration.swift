@@ -25,7 +25,7 @@ public struct SimulatorConfiguration: Sendable {
         }
     }
 
-    /// Scope of the "backup name must be unique" rule (the docs do not say; otc-rds-api.md §10.1).
+    /// Scope of the "backup name must be unique" rule (the docs do not say; docs/rds-api.md §10.1).
     public enum NameUniqueness: Sendable {
         case perInstance
         case perProject

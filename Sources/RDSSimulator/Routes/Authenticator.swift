@@ -3,7 +3,7 @@ import RDSClient
 
 /// The API gateway's check in front of RDS: a live project token, or a valid AK/SK signature.
 ///
-/// Codes (otc-rds-api.md §5.3): bad/unknown/expired token and failed AK/SK verification → 401
+/// Codes (docs/rds-api.md §5.3): bad/unknown/expired token and failed AK/SK verification → 401
 /// APIG.0301 (the latter as Huawei words it, "verify aksk signature fail"; UNCONFIRMED for OTC);
 /// X-Sdk-Date more than 15 min off → 401 APIG.0303; a revoked token → 401 APIG.0307.
 enum Authenticator {

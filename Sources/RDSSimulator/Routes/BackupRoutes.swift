@@ -1,9 +1,9 @@
 import Foundation
 
-/// `POST`, `GET /v3/{project_id}/backups` and `DELETE /v3/{project_id}/backups/{id}` (otc-rds-api.md §1–§3).
+/// `POST`, `GET /v3/{project_id}/backups` and `DELETE /v3/{project_id}/backups/{id}` (docs/rds-api.md §1–§3).
 ///
 /// Codes are from the RDS v3 error table (RDS-DOC `appendix/error_codes.rst`). Choices the docs leave
-/// open (UNCONFIRMED, otc-rds-api.md §10):
+/// open (UNCONFIRMED, docs/rds-api.md §10):
 /// - invalid name → 400 DBS.280277 "Invalid object name." (no backup-specific code exists);
 /// - duplicate name → 409 DBS.201201 "The object already exists."; scope per `nameUniqueness`;
 /// - Replica → 400 DBS.200086 (the refusal is permanent, so not a 409 that clients retry);

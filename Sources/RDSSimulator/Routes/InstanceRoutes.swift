@@ -1,6 +1,6 @@
 import Foundation
 
-/// `GET /v3/{project_id}/instances` (otc-rds-api.md §4) and `GET …/instances/{id}/tags` (docs/api-notes.md).
+/// `GET /v3/{project_id}/instances` (docs/rds-api.md §4) and `GET …/instances/{id}/tags` (docs/api-notes.md).
 enum InstanceRoutes {
     /// Exact match, or fuzzy (substring) when the value starts with `*`; a lone `*` is refused.
     static func matches(_ value: String, filter: String) -> Bool {

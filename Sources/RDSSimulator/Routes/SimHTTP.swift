@@ -23,7 +23,7 @@ struct SimRequest: Sendable {
     }
 
     /// Query items decoded like a form: `+` becomes a space, `%XX` its byte. So a `+` that a client
-    /// forgot to encode as `%2B` arrives as a space, as on the real gateway (otc-rds-api.md §2).
+    /// forgot to encode as `%2B` arrives as a space, as on the real gateway (docs/rds-api.md §2).
     var query: [(name: String, value: String)] {
         guard let mark = uri.firstIndex(of: "?") else { return [] }
         let raw = uri[uri.index(after: mark)...]

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `POST /v3/auth/tokens`: IAM password authentication (otc-rds-api.md §7.1).
+/// `POST /v3/auth/tokens`: IAM password authentication (docs/rds-api.md §7.1).
 enum TokenRoute {
     static func issue(_ state: inout SimState, _ exchange: Exchange) -> SimResponse {
         state.setAuth(.password, at: exchange.plan.index)

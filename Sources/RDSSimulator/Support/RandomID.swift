@@ -1,6 +1,6 @@
 import Foundation
 
-/// Identifiers in the shapes the real service uses (otc-rds-api.md §1: 32 hex + `br01` for backups).
+/// Identifiers in the shapes the real service uses (docs/rds-api.md §1: 32 hex + `br01` for backups).
 enum RandomID {
     /// 32 lower-case hex digits, like the gateway's request ids.
     static func hex32() -> String {

@@ -1,4 +1,4 @@
-/// The simulator's own IAM wire structs (otc-rds-api.md §7.1); deliberately not the client's models.
+/// The simulator's own IAM wire structs (docs/rds-api.md §7.1); deliberately not the client's models.
 enum IAMWire {
     struct TokenRequest: Decodable {
         struct Auth: Decodable {
@@ -102,7 +102,7 @@ enum IAMWire {
         var version: Version
     }
 
-    /// Keystone's error shape (otc-rds-api.md §5.1 says likely; UNCONFIRMED there).
+    /// Keystone's error shape (docs/rds-api.md §5.1 says likely; UNCONFIRMED there).
     struct ErrorResponse: Encodable {
         struct Body: Encodable {
             var code: Int

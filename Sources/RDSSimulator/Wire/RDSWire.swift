@@ -1,4 +1,4 @@
-/// The simulator's own RDS v3 wire structs (otc-rds-api.md §1–§5); deliberately not the client's models.
+/// The simulator's own RDS v3 wire structs (docs/rds-api.md §1–§5); deliberately not the client's models.
 enum RDSWire {
     struct DatabaseRef: Codable {
         var name: String

@@ -44,7 +44,7 @@ struct ServiceHarness: Sendable {
         }
     }
 
-    func runner(pollInterval: Duration = .seconds(10), checkpoint: @escaping @Sendable (String) async -> Void = { _ in }) -> SlotRunner {
+    func runner(pollInterval: Duration = .seconds(10), checkpoint: @escaping @Sendable (SlotCheckpoint) async -> Void = { _ in }) -> SlotRunner {
         SlotRunner(
             client: client, store: store, gate: gate, clock: clock, logger: logs.logger(), pollInterval: pollInterval,
             random: { 0.5 }, checkpoint: checkpoint)

@@ -1,3 +1,4 @@
+import BackupScheduler
 import Foundation
 
 /// A clock for tests: time moves only when someone sleeps on it or calls `advance`.

@@ -317,7 +317,7 @@ import Testing
             let store = h.store
             let seen = LockedBox<SlotState?>(nil)
             let runner = h.runner { point in
-                if point == "after-create" { seen.set(try? store.slot(id: slot.id ?? -1)?.state) }
+                if point == .afterCreate { seen.set(try? store.slot(id: slot.id ?? -1)?.state) }
             }
             let result = await runner.run(slot, entry: entry)
             #expect(seen.get() == .creating)
@@ -327,10 +327,10 @@ import Testing
 
     @Test func suffixedNamesAreDeterministicAndValid() throws {
         let long = try BackupName(String(repeating: "a", count: 64))
-        let suffixed = SlotRunner.suffixedName(long, instanceID: Self.orders)
+        let suffixed = long.collisionSuffixed(instanceID: Self.orders)
         #expect(suffixed.value.count == 64)
         #expect(suffixed.value.hasSuffix("-d8e6ca"))
-        #expect(SlotRunner.suffixedName(long, instanceID: Self.orders) == suffixed)
+        #expect(long.collisionSuffixed(instanceID: Self.orders) == suffixed)
     }
 }
 
