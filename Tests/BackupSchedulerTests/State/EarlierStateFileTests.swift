@@ -1,0 +1,66 @@
+import Foundation
+import RDSTestSupport
+import Testing
+
+@testable import BackupScheduler
+
+/// A state file written by the release before the structural step (issue 16): the service ran
+/// Tests/Fixtures/state-2026-12-06/schedule.yaml on the embedded simulator for two slots
+/// (`orders`, and `shop`'s `select:` matching two instances, kept apart as `shop@INSTANCE_ID`),
+/// retention `keep_last: 1` deleted the first slot's three backups. Whatever the schema becomes,
+/// such a file opens and keeps its history, its streams and what retention did.
+struct EarlierStateFileTests {
+    static let fixture = BinaryRunner.packageRoot.appendingPathComponent("Tests/Fixtures/state-2026-12-06/state.sqlite")
+    static let shopEU = "1f0e2d3c4b5a69788796a5b4c3d2e1f0in01"
+    static let shopAnalytics = "2a1b3c4d5e6f708192a3b4c5d6e7f809in03"
+    static let orders = "d8e6ca5a624745bcb546a227aa3ae1cfin01"
+
+    /// A copy of the fixture in a scratch directory (opening migrates it in place).
+    static func copy() throws -> String {
+        let directory = TestScratch.path("rds-backupd-earlier-state")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: directory + "/" + StateStore.fileName)
+        return directory
+    }
+
+    @Test func itOpensAndKeepsEverySlot() throws {
+        let store = try StateStore(directory: try Self.copy())
+        let slots = try store.allSlots()
+        #expect(slots.count == 6)
+        #expect(slots.allSatisfy { $0.state == .completed && $0.backupID != nil && $0.sizeKB != nil })
+        let history = try store.history(entry: "orders")
+        #expect(history.map(\.name) == [
+            "orders-\(Self.orders)-20261206-2343", "orders-\(Self.orders)-20261206-2342",
+        ])
+        #expect(history.allSatisfy { $0.instanceID == Self.orders })
+        let summary = try store.summary(entry: "orders")
+        #expect(summary.consecutiveFailures == 0)
+        #expect(summary.lastOutcome?.state == .completed)
+    }
+
+    @Test func itKeepsTheStreamsOfASelectEntry() throws {
+        let store = try StateStore(directory: try Self.copy())
+        let streams = try store.knownStreams()
+        #expect(Set(streams.keys) == ["shop"])
+        #expect(Set(streams["shop", default: []].map(\.instanceID)) == [Self.shopEU, Self.shopAnalytics])
+        let history = try store.history(entry: "shop@\(Self.shopEU)")
+        #expect(history.count == 2)
+        #expect(history.allSatisfy { $0.instanceID == Self.shopEU })
+        #expect(try store.catchUpCursor(alias: "shop@\(Self.shopAnalytics)", instanceID: Self.shopAnalytics) != nil)
+    }
+
+    @Test func itKeepsWhatRetentionDid() throws {
+        let store = try StateStore(directory: try Self.copy())
+        let pruned = try store.pruneRecords()
+        #expect(pruned.count == 3)
+        #expect(pruned.allSatisfy { $0.outcome == .deleted && $0.rule == "keep_last=1" })
+        #expect(Set(pruned.map(\.entry)) == ["orders", "shop@\(Self.shopEU)", "shop@\(Self.shopAnalytics)"])
+    }
+
+    @Test func aReaderOpensItOnceTheServiceHasOpenedIt() throws {
+        let directory = try Self.copy()
+        _ = try StateStore(directory: directory)
+        let reader = try StateStore.openReadOnly(directory: directory)
+        #expect(try reader.allSlots().count == 6)
+    }
+}
