@@ -3,8 +3,6 @@ import Yams
 
 /// `alert:` (in `defaults` and entries) and the top-level `metrics:` of the schedule file.
 extension ScheduleFileParser {
-    static let alertKeys = ["start", "success", "failure", "command", "command_timeout"]
-    static let metricsKeys = ["textfile", "listen"]
     /// Characters a shell would interpret: a command string holding one must be written as a list.
     static let shellCharacters = Set("\"'`$|;&<>(){}*?~\\#")
 
@@ -35,15 +33,15 @@ extension ScheduleFileParser {
         }
     }
 
-    /// `alert:` at `path`: a mapping of `alertKeys`, or `false` to inherit nothing.
+    /// `alert:` at `path`: a mapping of `ScheduleKeys.alert`, or `false` to inherit nothing.
     mutating func parseAlert(_ node: Node, path: String) -> AlertFields? {
         if case .scalar(let scalar) = node, ["false", "off", "none"].contains(scalar.string.lowercased()) {
             return AlertFields(disabled: true, node: node, path: path)
         }
         guard let map = mapping(node, path, what: "`alert` (or `false` to switch inherited alerts off)") else { return nil }
-        let f = fields(of: map, path: path, allowed: Self.alertKeys)
+        let f = fields(of: map, path: path, allowed: ScheduleKeys.alert)
         guard map.count > 0 else {
-            report(node, path, "is empty; set some of \(Self.alertKeys.joined(separator: ", ")), or `alert: false` to switch inherited alerts off")
+            report(node, path, "is empty; set some of \(ScheduleKeys.alert.joined(separator: ", ")), or `alert: false` to switch inherited alerts off")
             return nil
         }
         let before = problems.count
@@ -129,7 +127,7 @@ extension ScheduleFileParser {
     /// The top-level `metrics:`.
     mutating func parseMetrics(_ node: Node, path: String) -> MetricsSettings {
         guard let map = mapping(node, path, what: "`metrics`") else { return MetricsSettings() }
-        let f = fields(of: map, path: path, allowed: Self.metricsKeys)
+        let f = fields(of: map, path: path, allowed: ScheduleKeys.metrics)
         var settings = MetricsSettings()
         if let field = f["textfile"], let text = string(field.value, Self.join(path, "textfile")) {
             if !text.hasPrefix("/") {

@@ -4,9 +4,6 @@ import Yams
 /// `select:` and `refresh:` of an entry (issue #10): which instances it backs up, by name glob,
 /// engine and tags, minus exclusions, and how often that is read again.
 extension ScheduleFileParser {
-    static let selectKeys = ["name", "engine", "tags", "exclude"]
-    static let excludeKeys = ["name", "engine", "tags"]
-    static let selectionKeys = ["select", "refresh"]
     static let refreshRange = Duration.seconds(60)...Duration.seconds(86_400)
 
     /// The entry's selector, nil when it has no `select:` (or it is invalid: then reported).
@@ -32,7 +29,7 @@ extension ScheduleFileParser {
         let selectPath = Self.join(path, "select")
         guard let map = mapping(select.value, selectPath, what: "`select`") else { return nil }
         let before = problems.count
-        let s = fields(of: map, path: selectPath, allowed: Self.selectKeys)
+        let s = fields(of: map, path: selectPath, allowed: ScheduleKeys.select)
         let include = criteria(s, node: select.value, path: selectPath, hadUnknownKeys: map.count > s.count)
         var exclude: [InstanceSelector.Criteria] = []
         if let field = s["exclude"] {
@@ -49,7 +46,7 @@ extension ScheduleFileParser {
             }
             for (item, itemPath) in items {
                 guard let itemMap = mapping(item, itemPath, what: "an exclusion") else { continue }
-                let e = fields(of: itemMap, path: itemPath, allowed: Self.excludeKeys)
+                let e = fields(of: itemMap, path: itemPath, allowed: ScheduleKeys.exclude)
                 if let criteria = criteria(e, node: item, path: itemPath, hadUnknownKeys: itemMap.count > e.count) {
                     exclude.append(criteria)
                 }
