@@ -34,7 +34,7 @@ enum SelectionPreview {
                     let matched = try await SelectionResolver(client: client).resolve(selector)
                     selections[entry.alias] = matched.map { SelectedStream(instanceID: $0.id, instanceName: $0.name) }
                     for instance in matched {
-                        instances[StreamAlias.make(entry: entry.alias, instanceID: instance.id)] = instance
+                        instances[StreamKey(entry: entry.alias, selectedInstanceID: instance.id).alias] = instance
                     }
                     let names = matched.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
                     ScheduleCommandSupport.printError(

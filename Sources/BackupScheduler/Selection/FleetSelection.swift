@@ -101,7 +101,7 @@ struct FleetSelection: Sendable {
                     ["RDS_ENTRY": "\(entry.alias)", "RDS_INSTANCE_ID": "\(stream.instanceID)"]) { $1 })
         }
         for stream in removed {
-            let alias = StreamAlias.make(entry: entry.alias, instanceID: stream.instanceID)
+            let alias = StreamKey(entry: entry.alias, selectedInstanceID: stream.instanceID).alias
             logger.log(
                 level: BackupEvent.instanceSelectionChanged.level,
                 "instance \(stream.instanceID) (\(stream.instanceName ?? "?")) no longer matches entry \(entry.alias) (deleted, renamed or re-tagged): its backups stop; its recorded slots are kept (history --entry \(alias))",
@@ -119,7 +119,7 @@ struct FleetSelection: Sendable {
         guard !added.isEmpty else { return [] }
         var candidates = selections
         var rejected: [String] = []
-        let addedAliases = Set(added.map { StreamAlias.make(entry: entry.alias, instanceID: $0.instanceID) })
+        let addedAliases = Set(added.map { StreamKey(entry: entry.alias, selectedInstanceID: $0.instanceID).alias })
         // Each pass removes one clashing new stream; at most one pass per added instance.
         for _ in 0...added.count {
             let entries = schedule.expanded(with: candidates).entries

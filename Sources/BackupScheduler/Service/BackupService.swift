@@ -273,7 +273,7 @@ public actor BackupService: Service {
     private func noteEntries() {
         do {
             let changes = try store.noteEntries(schedule.entries.map { ($0.alias, $0.instanceID) }, now: clock.now())
-            for removed in changes.removed where StreamAlias.split(removed.alias) == nil {
+            for removed in changes.removed where StreamKey(alias: removed.alias).selectedFrom == nil {
                 if let successor = removed.likelyRenamedTo {
                     logger.warning(
                         "entry \(removed.alias) left the schedule and \(successor) backs up the same instance \(removed.instanceID): if this is a rename, the \(removed.slotRows) recorded slots stay under \(removed.alias) (history --entry \(removed.alias)) and \(successor) starts a new history",

@@ -64,6 +64,8 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
     public var startedAt: Date?
     /// When it reached a final state.
     public var finishedAt: Date?
+    /// The configured alias when `entry` is a stream of a `select:` entry (`ALIAS@INSTANCE_ID`).
+    public var selectedFrom: String?
 
     enum CodingKeys: String, CodingKey {
         case id, entry, trigger, name, state, attempts, note
@@ -80,6 +82,7 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
         case updatedAt = "updated_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case selectedFrom = "selected_from"
     }
 
     /// A new pending slot.
@@ -93,6 +96,7 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
         self.attempts = 0
         self.createdAt = now
         self.updatedAt = now
+        self.selectedFrom = StreamKey(alias: entry).selectedFrom
     }
 
     /// The row's columns, written out instead of through `Encodable` (the Codable path was 6 % of
@@ -118,6 +122,7 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
         container[CodingKeys.updatedAt.rawValue] = updatedAt
         container[CodingKeys.startedAt.rawValue] = startedAt
         container[CodingKeys.finishedAt.rawValue] = finishedAt
+        container[CodingKeys.selectedFrom.rawValue] = selectedFrom
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

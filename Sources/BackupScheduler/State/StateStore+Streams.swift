@@ -3,22 +3,21 @@ import GRDB
 
 extension StateStore {
     /// The streams of each `select:` entry that the last schedule in force held (the `entry`
-    /// rows named `ALIAS@INSTANCE_ID` not marked removed): the selection a restarted service
-    /// starts with, before its first refresh, so an unreachable API drops no instance.
+    /// rows with a `selected_from`, not marked removed): the selection a restarted service starts
+    /// with, before its first refresh, so an unreachable API drops no instance.
     public func knownStreams() throws(StateStoreError) -> [String: [SelectedStream]] {
         let rows: [Row]
         do {
             rows = try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT alias, instance_id FROM entry WHERE removed_at IS NULL AND alias LIKE '%@%'")
+                try Row.fetchAll(db, sql: "SELECT selected_from, instance_id FROM entry WHERE removed_at IS NULL AND selected_from IS NOT NULL")
             }
         } catch {
             throw StateStoreError(path: path, reason: "\(error)")
         }
         var result: [String: [SelectedStream]] = [:]
         for row in rows {
-            let alias: String = row["alias"]
-            guard let (entry, instanceID) = StreamAlias.split(alias) else { continue }
-            result[entry, default: []].append(SelectedStream(instanceID: row["instance_id"] ?? instanceID))
+            let entry: String = row["selected_from"]
+            result[entry, default: []].append(SelectedStream(instanceID: row["instance_id"]))
         }
         return result
     }

@@ -102,6 +102,15 @@ public final class StateStore: Sendable {
                 t.column("removed_at", .datetime)
             }
         }
+        migrator.registerMigration("v2: stream keys") { db in
+            // A select: entry's stream kept its configured alias only inside its own alias
+            // (ALIAS@INSTANCE_ID); now it has a column, filled here once for the rows before.
+            try db.alter(table: "slot") { t in t.add(column: "selected_from", .text) }
+            try db.alter(table: "entry") { t in t.add(column: "selected_from", .text) }
+            try db.execute(sql: "UPDATE slot SET selected_from = substr(entry, 1, instr(entry, '@') - 1) WHERE instr(entry, '@') > 1")
+            try db.execute(sql: "UPDATE entry SET selected_from = substr(alias, 1, instr(alias, '@') - 1) WHERE instr(alias, '@') > 1")
+            try db.create(index: "slot_by_selection", on: "slot", columns: ["selected_from", "slot_at"])
+        }
         return migrator
     }
 
@@ -164,9 +173,8 @@ public final class StateStore: Sendable {
         try read { db in
             var request = SlotRecord.all()
             if let entry {
-                let prefix = entry + "@"
-                request = request.filter(
-                    sql: "entry = ? OR substr(entry, 1, ?) = ?", arguments: [entry, prefix.unicodeScalars.count, prefix])
+                // The entry itself, or every stream of a select: entry of that alias.
+                request = request.filter(Column("entry") == entry || Column("selected_from") == entry)
             }
             return try request.order(Column("slot_at").desc, Column("id").desc).limit(limit).fetchAll(db)
         }
@@ -235,14 +243,14 @@ public final class StateStore: Sendable {
             let update = try db.cachedStatement(
                 sql: "UPDATE entry SET instance_id = ?, last_seen_at = ?, removed_at = NULL WHERE alias = ?")
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO entry (alias, instance_id, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)")
+                sql: "INSERT INTO entry (alias, instance_id, first_seen_at, last_seen_at, selected_from) VALUES (?, ?, ?, ?, ?)")
             for (alias, instanceID) in entries {
                 if let old = knownByAlias[alias] {
                     if old.instanceID != instanceID { changes.instanceChanged.append((alias, old.instanceID, instanceID)) }
                     try update.execute(arguments: [instanceID, seenAt, alias])
                 } else {
                     changes.added.append(alias)
-                    try insert.execute(arguments: [alias, instanceID, seenAt, seenAt])
+                    try insert.execute(arguments: [alias, instanceID, seenAt, seenAt, StreamKey(alias: alias).selectedFrom])
                 }
             }
             for (alias, old) in knownByAlias where !current.contains(alias) && !old.removed {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RDSTestSupport
 import Testing
 
@@ -62,5 +63,19 @@ struct EarlierStateFileTests {
         _ = try StateStore(directory: directory)
         let reader = try StateStore.openReadOnly(directory: directory)
         #expect(try reader.allSlots().count == 6)
+    }
+
+    @Test func theMigrationGivesEachStreamItsKeyInAColumnOfItsOwn() throws {
+        let store = try StateStore(directory: try Self.copy())
+        let slots = try store.pool.read { try Row.fetchAll($0, sql: "SELECT entry, selected_from FROM slot") }
+        let entries = try store.pool.read { try Row.fetchAll($0, sql: "SELECT alias AS entry, selected_from FROM entry") }
+        #expect(slots.count == 6)
+        #expect(entries.count == 3)
+        for row in slots + entries {
+            let entry: String = row["entry"]
+            let selectedFrom: String? = row["selected_from"]
+            #expect(selectedFrom == (entry.hasPrefix("shop@") ? "shop" : nil), "\(entry)")
+        }
+        #expect(try store.allSlots().filter { $0.selectedFrom == "shop" }.count == 4)
     }
 }

@@ -29,11 +29,50 @@ public enum StreamAlias {
     }
 }
 
+/// The identity of a slot stream: the configured entry, and for a `select:` entry the selected
+/// instance. The state keeps it in columns of its own (the stream's alias in `entry`/`alias`, the
+/// configured alias of a selection in `selected_from`), so no query takes an alias apart.
+public struct StreamKey: Hashable, Sendable {
+    /// The configured entry's alias.
+    public var entry: String
+    /// The instance a `select:` entry selected; nil for an entry of one instance.
+    public var selectedInstanceID: String?
+
+    public init(entry: String, selectedInstanceID: String? = nil) {
+        self.entry = entry
+        self.selectedInstanceID = selectedInstanceID
+    }
+
+    /// The key a stream alias stands for (what a person types, e.g. `backup-now shop@ID`): the one
+    /// place an alias is taken apart.
+    public init(alias: String) {
+        if let (entry, instanceID) = StreamAlias.split(alias) {
+            self.init(entry: entry, selectedInstanceID: instanceID)
+        } else {
+            self.init(entry: alias)
+        }
+    }
+
+    /// The stream's alias: the entry's, or `ALIAS@INSTANCE_ID` for a selected instance.
+    public var alias: String {
+        selectedInstanceID.map { StreamAlias.make(entry: entry, instanceID: $0) } ?? entry
+    }
+
+    /// The configured alias of a `select:` entry's stream; nil for an entry of one instance.
+    public var selectedFrom: String? { selectedInstanceID == nil ? nil : entry }
+}
+
 extension BackupEntry {
+    /// This entry's stream key.
+    public var streamKey: StreamKey {
+        guard let selectedFrom else { return StreamKey(entry: alias) }
+        return StreamKey(entry: selectedFrom, selectedInstanceID: instanceID)
+    }
+
     /// The stream of this `select:` entry for one selected instance.
     public func stream(for selected: SelectedStream) -> BackupEntry {
         var entry = self
-        entry.alias = StreamAlias.make(entry: alias, instanceID: selected.instanceID)
+        entry.alias = StreamKey(entry: alias, selectedInstanceID: selected.instanceID).alias
         entry.instanceID = selected.instanceID
         entry.selectedFrom = alias
         entry.instanceName = selected.instanceName
