@@ -25,6 +25,7 @@ DECLARATION = re.compile(
 )
 EXTENSION = re.compile(r"^\s*(?:(?:public|internal|fileprivate|private|package)\s+)?extension\s")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MEMBER = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
 # Names too common to say anything about a reference (members every type has or may have).
 COMMON = {
     "init", "description", "id", "name", "value", "rawValue", "run", "start", "stop", "now", "sleep",
@@ -83,6 +84,7 @@ def module_graph(module_dir: str):
                     files[path] = strip(f.read())
     declared = {}  # name -> set of folders declaring it
     extended = {}  # extension members: name -> folders
+    member_only = set()  # names that count only after a '.'
     members = {}  # other nested declarations: name -> folders
     for path, code in files.items():
         folder = folder_of(module_dir, path)
@@ -105,17 +107,22 @@ def module_graph(module_dir: str):
             depth += line.count("{") - line.count("}")
     # An extension's member counts unless another folder declares a member of the same name
     # (then a use of the name says nothing about which one is meant).
+    # It is named as a member (`.name`), never bare: a bare word of the same spelling is a
+    # parameter or a local.
     for name, folders in extended.items():
-        if not (members.get(name, set()) - folders):
+        if not (members.get(name, set()) - folders) and name not in declared:
             declared.setdefault(name, set()).update(folders)
+            member_only.add(name)
     # A name declared in more than one folder says nothing about which one is meant.
     owner = {name: next(iter(fs)) for name, fs in declared.items() if len(fs) == 1}
     edges = {}  # (from, to) -> sorted example names
     for path, code in files.items():
         folder = folder_of(module_dir, path)
-        for word in set(IDENTIFIER.findall(code)):
+        words = set(IDENTIFIER.findall(code))
+        dotted = set(MEMBER.findall(code))
+        for word in words:
             target = owner.get(word)
-            if target and target != folder:
+            if target and target != folder and (word not in member_only or word in dotted):
                 edges.setdefault((folder, target), set()).add(word)
     return edges
 
