@@ -44,6 +44,10 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let path = file ?? SchedulePath.defaultPath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
         var schedule = try ScheduleCommandSupport.load(path: path, now: now)
+        // Valid but probably not meant: on stderr, the verdict stays "valid" (exit 0).
+        for warning in schedule.warnings {
+            ScheduleCommandSupport.printError("warning: \(warning)")
+        }
         var instances: [String: Instance] = [:]
         var onlineFailed = false
         if online {

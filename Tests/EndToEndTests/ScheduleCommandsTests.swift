@@ -48,6 +48,23 @@ struct ScheduleCommandsTests {
         #expect(result.stdout.contains("note: offline, {instance_name} renders as the instance id and {engine} as \"db\""))
     }
 
+    @Test func checkConfigAcceptsAStepWiderThanItsRangeAndWarnsThatItSelectsOneValue() throws {
+        let file = try Self.scheduleFile("""
+            cloud: { region: eu-de, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: env }
+            backups:
+              - alias: orders
+                instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01
+                cron: "50-53/4 9-10/5 * * *"
+            """)
+        let result = try Self.run(["check-config", file.path, "--from", "2025-06-01T00:00:00Z"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("valid, 1 entry"))
+        #expect(result.stdout.contains("2025-06-01T09:50:00Z"), "\(result.stdout)")
+        let warnings = result.stderr.split(separator: "\n").map(String.init)
+        #expect(warnings.contains("warning: \(file.path):5:11: backups[0].cron: minute '50-53/4' selects only 50: the step /4 is wider than the range 50-53, so cron takes the range's first value; write 50 if that is meant"), "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("warning: \(file.path):5:11: backups[0].cron: hour '9-10/5' selects only 9") }, "\(warnings)")
+    }
+
     @Test func checkConfigListsEveryErrorWithPositionAndExitsOne() throws {
         let file = try Self.scheduleFile("""
             cloud: { region: eu-de, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: env }

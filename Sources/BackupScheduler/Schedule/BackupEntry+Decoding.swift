@@ -179,6 +179,11 @@ extension ScheduleFileParser {
         if let field = f["cron"], let text = string(field.value, Self.join(path, "cron")) {
             do {
                 cron = try CronExpression(text)
+                for note in cron?.notes ?? [] {
+                    let mark = field.value.mark
+                    warnings.append(ScheduleProblem(
+                        file: fileName, line: mark?.line ?? 1, column: mark?.column ?? 1, path: Self.join(path, "cron"), message: note))
+                }
             } catch {
                 report(field.value, Self.join(path, "cron"), "'\(text)' \(error.message)")
             }

@@ -15,6 +15,10 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     let daysOfWeek: CronField
     let dayOfMonthIsStar: Bool
     let dayOfWeekIsStar: Bool
+    /// What the expression does that its author may not expect, one sentence each (today: a step
+    /// wider than its range, which selects the range's first value only). `check-config` prints
+    /// them as warnings; the expression is valid.
+    public let notes: [String]
 
     public var description: String { source }
 
@@ -57,6 +61,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         daysOfWeek = try CronField(fields[4], kind: .dayOfWeek)
         dayOfMonthIsStar = fields[2].hasPrefix("*")
         dayOfWeekIsStar = fields[4].hasPrefix("*")
+        notes = [minutes, hours, daysOfMonth, months, daysOfWeek].flatMap(\.notes)
         // With a star day-of-week only day-of-month decides: refuse a day no allowed month has.
         if dayOfWeekIsStar && !canEverMatchDayOfMonth() {
             throw CronError("never matches: day-of-month '\(fields[2])' does not occur in month '\(fields[3])'; pick days that exist in those months (29 February exists in leap years)")
@@ -154,8 +159,8 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// Same schedule, whatever the spelling (`0 0 * * 7` equals `@weekly`).
     public func hasSameSchedule(as other: CronExpression) -> Bool {
-        minutes == other.minutes && hours == other.hours && daysOfMonth == other.daysOfMonth
-            && months == other.months && daysOfWeek == other.daysOfWeek
+        minutes.bits == other.minutes.bits && hours.bits == other.hours.bits && daysOfMonth.bits == other.daysOfMonth.bits
+            && months.bits == other.months.bits && daysOfWeek.bits == other.daysOfWeek.bits
             && (dayOfMonthIsStar || dayOfWeekIsStar) == (other.dayOfMonthIsStar || other.dayOfWeekIsStar)
     }
 }
@@ -221,6 +226,8 @@ struct CronField: Sendable, Hashable {
     }
 
     private(set) var bits: UInt64 = 0
+    /// See `CronExpression.notes`.
+    private(set) var notes: [String] = []
 
     init(_ text: String, kind: Kind) throws(CronError) {
         let syntax = "use *, a number, a range a-b, a step */n or a-b/n, or a list a,b"
@@ -259,7 +266,14 @@ struct CronField: Sendable, Hashable {
                 high = parts.count == 2 ? (kind == .dayOfWeek ? 6 : kind.range.upperBound) : low
             }
             if step > high - low && parts.count == 2 && high > low {
-                throw CronError("\(kind.name) step /\(step) is larger than the range \(low)-\(high); \(kind.allowed)")
+                if base.contains("-") {
+                    // Debian's cron (and every other) takes a-b/n with n wider than the range as
+                    // the range's first value: accepted, with a note.
+                    notes.append("\(kind.name) '\(item)' selects only \(low): the step /\(step) is wider than the range \(low)-\(high), so cron takes the range's first value; write \(low) if that is meant")
+                } else {
+                    // `*/90` or `5/90` asks for "every 90 minutes", which one cron field cannot express.
+                    throw CronError("\(kind.name) step /\(step) is larger than the range \(low)-\(high), so it would select \(low) only; one cron field cannot repeat less often than its range (\(kind.allowed)): list the values, e.g. '0 0,12 * * *'")
+                }
             }
             var value = low
             while value <= high {

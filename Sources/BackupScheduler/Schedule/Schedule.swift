@@ -10,6 +10,9 @@ public struct Schedule: Sendable, Hashable {
     public var entries: [BackupEntry] { didSet { entryIndex = Self.index(entries) } }
     /// Where the Prometheus metrics go (`metrics:`); off by default.
     public var metrics: MetricsSettings
+    /// Valid but probably not meant, with file:line:column (e.g. a cron step wider than its
+    /// range); `check-config` prints them, the service accepts the file.
+    public var warnings: [ScheduleProblem] = []
     /// Position of each alias in `entries`: the scheduler looks an entry up for every slot.
     private var entryIndex: [String: Int]
 

@@ -8,6 +8,8 @@ struct ScheduleFileParser {
     let fileName: String
     let now: Date
     private(set) var problems: [ScheduleProblem] = []
+    /// What is valid but probably not meant (`Schedule.warnings`); the decoders add to it.
+    var warnings: [ScheduleProblem] = []
 
     /// Bounds against YAML alias bombs and pathological nesting: aliases are followed, but every
     /// visit counts, so a file that expands beyond these is refused before it is read.
@@ -143,7 +145,9 @@ struct ScheduleFileParser {
             checkNames(entries, entryNodes)
         }
         guard cloudsValid, problems.isEmpty else { return nil }
-        return Schedule(fileName: fileName, clouds: clouds, entries: entries, metrics: metrics)
+        var schedule = Schedule(fileName: fileName, clouds: clouds, entries: entries, metrics: metrics)
+        schedule.warnings = warnings
+        return schedule
     }
 
     mutating func reportSyntax(_ error: YamlError, yaml: String) {

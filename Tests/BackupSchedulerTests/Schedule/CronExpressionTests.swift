@@ -75,6 +75,7 @@ struct CronExpressionTests {
         ("0 0 L * *", "Quartz syntax"),
         ("*/0 * * * *", "step '0' is not a positive number"),
         ("*/60 * * * *", "step /60 is larger than the range 0-59"),
+        ("5/90 * * * *", "one cron field cannot repeat less often than its range"),
         ("0 0 * * fri-mon", "range 'fri-mon' runs backwards"),
         ("0 0 1,,2 * *", "empty list item"),
         ("@reboot", "'@reboot' is not a time"),
@@ -90,6 +91,21 @@ struct CronExpressionTests {
             #expect(fragment != nil, "'\(text)': \(error)")
             if let fragment { #expect(error.message.contains(fragment), "'\(text)': \(error.message)") }
         }
+    }
+
+    /// Debian's cron reads `a-b/n` with n wider than the range as the range's first value; so do we,
+    /// with a note that `check-config` prints as a warning.
+    @Test(arguments: [
+        ("50-53/4 * * * *", "2025-06-01T10:00:00Z", ["2025-06-01T10:50:00Z", "2025-06-01T11:50:00Z"], "minute '50-53/4' selects only 50"),
+        ("0 9-10/5 * * *", "2025-06-01T00:00:00Z", ["2025-06-01T09:00:00Z", "2025-06-02T09:00:00Z"], "hour '9-10/5' selects only 9"),
+    ])
+    func aStepWiderThanItsRangeSelectsTheRangesFirstValue(_ text: String, _ after: String, _ expected: [String], _ note: String) throws {
+        let cron = try CronExpression(text)
+        #expect(T.slots(text, "UTC", after: after, count: 2) == expected)
+        #expect(cron.notes.count == 1)
+        #expect(cron.notes.first?.contains(note) == true, "\(cron.notes)")
+        #expect(try CronExpression("50-53/4 9-10/5 * * *").hasSameSchedule(as: CronExpression("50 9 * * *")))
+        #expect(try CronExpression("50-53/2 * * * *").notes.isEmpty, "a step that fits its range is no surprise")
     }
 
     @Test func nextJumpsFieldsInsteadOfWalkingMinutes() {
