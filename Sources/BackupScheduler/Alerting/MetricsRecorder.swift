@@ -1,12 +1,12 @@
-import CoreMetrics
 import Foundation
 import Prometheus
 import RDSClient
 
-/// Turns service observations into Prometheus metrics, through swift-metrics with a
-/// `PrometheusMetricsFactory` on a registry of its own (never the global `MetricsSystem`, so two
-/// services or two tests never share numbers). Labels are the entry alias, the outcome, the error
-/// class and the API operation: never a URL, a name template or anything secret.
+/// Turns service observations into Prometheus metrics on a swift-prometheus registry of its own
+/// (never a global one, so two services or two tests never share numbers). Every metric is made
+/// through the registry with its help text (`# HELP`); swift-metrics' factory would make them
+/// without. Labels are the entry alias, the outcome, the error class, the API operation and the
+/// version: never a URL, a name template or anything secret.
 public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     /// Metric names, part of the interface (alert rules use them): never rename one.
     public enum Name {
@@ -19,7 +19,26 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         public static let apiDuration = "rds_backupd_api_request_duration_seconds"
         public static let lastSuccess = "rds_backupd_last_success_timestamp_seconds"
         public static let nextSlot = "rds_backupd_next_slot_timestamp_seconds"
+        public static let firstSlot = "rds_backupd_first_slot_timestamp_seconds"
+        public static let scheduleInterval = "rds_backupd_schedule_interval_seconds"
+        public static let buildInfo = "rds_backupd_build_info"
     }
+
+    /// The `# HELP` text of each metric (shown by Prometheus and Grafana beside the name).
+    public static let help: [String: String] = [
+        Name.slots: "Slots that ended, by entry and outcome (completed, failed, missed, skipped).",
+        Name.backupsCreated: "Backups the service created (the API accepted the create request), by entry.",
+        Name.backupsCompleted: "Backups that reached COMPLETED, by entry.",
+        Name.backupsFailed: "Slots whose backup failed for good (retries exhausted or a permanent error), by entry.",
+        Name.backupsPruned: "Backups deleted by the entry's retention policy, by entry.",
+        Name.retries: "Retried API calls of slots, by entry and error class.",
+        Name.apiDuration: "Duration of RDS and IAM API requests, by operation.",
+        Name.lastSuccess: "Unix time the entry's latest successful backup finished; absent until its first success.",
+        Name.nextSlot: "Unix time the entry's next slot runs (jitter included).",
+        Name.firstSlot: "Unix time of the entry's first slot after it was added to the schedule; staleness alerts count from it until the first success.",
+        Name.scheduleInterval: "Seconds between the entry's next two slots (its schedule's spacing now).",
+        Name.buildInfo: "Always 1; the version label is the running rds-backupd's version.",
+    ]
 
     /// Buckets of the API latency histogram: 10 ms to 30 s (the client's timeouts are longer).
     public static let apiBuckets: [Duration] = [
@@ -32,18 +51,15 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
 
     /// The registry the metrics live in; the textfile writer and the listener emit it.
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
     private let lock = NSLock()
     private var nextRunGauges: [String: Date] = [:]
     private var lastSuccessValues: [String: Double] = [:]
     private var changeHandlers: [@Sendable () -> Void] = []
 
-    /// A recorder on `registry` (a fresh one by default).
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// A recorder on `registry` (a fresh one by default); `version` goes into `rds_backupd_build_info`.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), version: String = RDSClientVersion.current) {
         self.registry = registry
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets[Name.apiDuration] = Self.apiBuckets
-        self.factory = factory
+        registry.makeGauge(descriptor: Self.descriptor(Name.buildInfo), labels: [("version", version)]).set(Double(1))
     }
 
     /// Calls `handler` after every change (the textfile writer rewrites its file then).
@@ -54,18 +70,27 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     /// The metrics in the Prometheus text format (version 0.0.4).
     public func render() -> String { registry.emitToString() }
 
-    /// Creates every entry's series at zero and sets each last-success time from the state, so an
-    /// alert on its age works right after a restart. Call at start and after a reload (it takes
-    /// about 0.8 s for 1,000 entries in a debug build: the registry copies a family per new series).
-    public func prime(schedule: Schedule, store: StateStore) {
+    /// Creates every entry's series at zero, sets each last-success time from the state (so an
+    /// alert on its age works right after a restart), and each entry's first slot (after it was
+    /// first seen, from the state) and schedule interval, so a staleness alert also fires for an
+    /// entry that never succeeded. Call at start and after a reload (it takes about 0.8 s for
+    /// 1,000 entries in a debug build: the registry copies a family per new series).
+    public func prime(schedule: Schedule, store: StateStore, now: Date = Date()) {
         let lastSuccess = (try? store.lastSuccessTimes()) ?? [:]
+        let firstSeen = (try? store.firstSeenTimes()) ?? [:]
         for entry in schedule.entries {
             let alias = entry.alias
-            for outcome in Self.outcomes { counter(Name.slots, alias, ("outcome", outcome.rawValue)).increment(by: 0) }
+            for outcome in Self.outcomes { counter(Name.slots, alias, ("outcome", outcome.rawValue)).increment(by: Int64(0)) }
             for name in [Name.backupsCreated, Name.backupsCompleted, Name.backupsFailed, Name.backupsPruned] {
-                counter(name, alias).increment(by: 0)
+                counter(name, alias).increment(by: Int64(0))
             }
             if let at = lastSuccess[alias] { recordLastSuccess(alias, at) }
+            if let first = entry.nextSlot(after: firstSeen[alias] ?? now) {
+                gauge(Name.firstSlot, alias).set(entry.runTime(of: first).timeIntervalSince1970)
+            }
+            if let interval = EntryFreshness.interval(of: entry, at: now) {
+                gauge(Name.scheduleInterval, alias).set(interval)
+            }
         }
         changed()
     }
@@ -98,14 +123,15 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     }
 
     public func apiCall(operation: String, duration: Duration) {
-        CoreMetrics.Timer(label: Name.apiDuration, dimensions: [("operation", operation)], factory: factory)
-            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor(Name.apiDuration), labels: [("operation", operation)], buckets: Self.apiBuckets
+        ).record(duration)
         // Latency alone does not rewrite the textfile: the next slot event carries it along.
     }
 
     public func pruned(entry: String, count: Int) {
         guard count > 0 else { return }
-        counter(Name.backupsPruned, entry).increment(by: count)
+        counter(Name.backupsPruned, entry).increment(by: Int64(count))
         changed()
     }
 
@@ -117,21 +143,36 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
             return (set, gone)
         }
         guard !set.isEmpty || !gone.isEmpty else { return }
-        for (alias, date) in set { gauge(Name.nextSlot, alias).record(date.timeIntervalSince1970) }
-        for alias in gone { gauge(Name.nextSlot, alias).destroy() }
+        for (alias, date) in set { gauge(Name.nextSlot, alias).set(date.timeIntervalSince1970) }
+        for alias in gone { registry.unregisterGauge(gauge(Name.nextSlot, alias)) }
         changed()
     }
 
     // MARK: - Helpers
 
-    private func counter(_ name: String, _ entry: String, _ label: (String, String)? = nil) -> CoreMetrics.Counter {
-        var dimensions = [("entry", entry)]
-        if let label { dimensions.append(label) }
-        return CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+    /// `rds_backupd_slots_total` as swift-prometheus' descriptor, with its help text.
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        let prefix = "rds_backupd_"
+        precondition(name.hasPrefix(prefix), "\(name) is not an rds-backupd metric")
+        let base = String(name.dropFirst(prefix.count))
+        // The unit suffix is the part after the last underscore when it is one Prometheus knows.
+        var metric = base
+        var unit = ""
+        for suffix in ["_total", "_seconds", "_info"] where base.hasSuffix(suffix) {
+            metric = String(base.dropLast(suffix.count))
+            unit = String(suffix.dropFirst())
+        }
+        return MetricNameDescriptor(namespace: "rds_backupd", metricName: metric, unitName: unit, helpText: help[name] ?? "")
     }
 
-    private func gauge(_ name: String, _ entry: String) -> CoreMetrics.Gauge {
-        CoreMetrics.Gauge(label: name, dimensions: [("entry", entry)], factory: factory)
+    private func counter(_ name: String, _ entry: String, _ label: (String, String)? = nil) -> Counter {
+        var labels = [("entry", entry)]
+        if let label { labels.append(label) }
+        return registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
+    }
+
+    private func gauge(_ name: String, _ entry: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.descriptor(name), labels: [("entry", entry)])
     }
 
     /// Only ever moves forward, so a prime that read the state just before a completion cannot
@@ -143,7 +184,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
             lastSuccessValues[alias] = value
             return true
         }
-        if newer { gauge(Name.lastSuccess, alias).record(value) }
+        if newer { gauge(Name.lastSuccess, alias).set(value) }
     }
 
     private func changed() {

@@ -20,4 +20,16 @@ extension StateStore {
             return result
         }
     }
+
+    /// When each entry (by alias) was first seen in a loaded schedule: the metrics count an entry
+    /// that never succeeded as stale from its first slot after this.
+    func firstSeenTimes() throws -> [String: Date] {
+        try pool.read { db in
+            var result: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT alias, first_seen_at FROM entry") {
+                if let alias: String = row["alias"], let at: Date = row["first_seen_at"] { result[alias] = at }
+            }
+            return result
+        }
+    }
 }

@@ -28,7 +28,7 @@ import Testing
                 cron: "30 * * * *"
                 alert: { failure: "https://hc.example.com/ping/tok-metrics-77/fail" }
             """)
-        recorder.prime(schedule: schedule, store: h.store)
+        recorder.prime(schedule: schedule, store: h.store, now: start)
         var configuration = BackupService.Configuration()
         configuration.observer = recorder
         h.simulator.inject(.serverError(status: 503), on: .createBackup, count: 1)
@@ -88,7 +88,42 @@ import Testing
             let nextOrders = try #require(schedule.entries[0].nextSlot(after: end))
             #expect(Self.value(families, Name.nextSlot, orders) == schedule.entries[0].runTime(of: nextOrders).timeIntervalSince1970)
             #expect(Self.value(families, Name.nextSlot, payroll) != nil)
+
+            // Every family says what it is (# HELP), and the version is there to alert on mixed fleets.
+            for family in families.values {
+                #expect(family.help == MetricsRecorder.help[family.name] && family.help?.isEmpty == false, "\(family.name): \(family.help ?? "no HELP")")
+            }
+            #expect(Self.value(families, Name.buildInfo, ["version": RDSClientVersion.current]) == 1)
+            #expect(families[Name.buildInfo]?.type == "gauge")
+            // An entry that never succeeded still has a time to count staleness from: its first slot
+            // after it was first seen (payroll: the first :30 of the run), and the schedule's spacing.
+            let payrollSeen = try #require(try h.store.firstSeenTimes()["payroll"])
+            let firstPayroll = try #require(schedule.entries[1].nextSlot(after: payrollSeen))
+            #expect(Self.value(families, Name.firstSlot, payroll) == schedule.entries[1].runTime(of: firstPayroll).timeIntervalSince1970)
+            #expect(Self.value(families, Name.scheduleInterval, payroll) == 3600)
+            #expect(Self.value(families, Name.scheduleInterval, orders) == 3600)
         }
+    }
+
+    @Test func anEntryNeverSeenCountsFromItsNextSlot() throws {
+        // Primed before the service noted the entry (first start): its first slot is the next one after now.
+        let recorder = MetricsRecorder(version: "9.9.9-test")
+        let schedule = try Schedule.parse(yaml: """
+            cloud: { region: eu-de, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: env }
+            backups:
+              - { alias: fresh, instance_id: \(SimulatorFixture.orders), cron: "0 2 * * *", timezone: UTC }
+            """, fileName: "schedule.yaml", now: Date())
+        let directory = TestScratch.path("rds-metrics-fresh")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
+        recorder.prime(schedule: schedule, store: store, now: now)
+        let families = try PrometheusTextParser.parse(recorder.render())
+        #expect(Self.value(families, Name.firstSlot, ["entry": "fresh"]) == 1_800_064_800)  // 2027-01-16T02:00:00Z
+        #expect(Self.value(families, Name.scheduleInterval, ["entry": "fresh"]) == 86_400)
+        #expect(Self.value(families, Name.lastSuccess, ["entry": "fresh"]) == nil)
+        #expect(Self.value(families, Name.buildInfo, ["version": "9.9.9-test"]) == 1)
     }
 
     @Test func noSecretOrURLEverBecomesALabel() async throws {
@@ -99,8 +134,8 @@ import Testing
             #expect(!text.contains("tok-metrics-77") && !text.contains("http") && !text.contains("hc.example.com"))
             #expect(!text.contains(h.fixture.configuration.users[0].password.reveal()))
             let families = try PrometheusTextParser.parse(text)
-            let allowed: Set<String> = ["entry", "outcome", "error_class", "operation", "le"]
-            let allowedValues = Set(["orders", "payroll"] + SlotObservation.Kind.allCases.map(\.rawValue) + ErrorClass.allCases.map(\.rawValue) + ["instance", "list_backups", "show_backup", "create_backup", "delete_backup"])
+            let allowed: Set<String> = ["entry", "outcome", "error_class", "operation", "le", "version"]
+            let allowedValues = Set(["orders", "payroll", RDSClientVersion.current] + SlotObservation.Kind.allCases.map(\.rawValue) + ErrorClass.allCases.map(\.rawValue) + ["instance", "list_backups", "show_backup", "create_backup", "delete_backup"])
             for family in families.values {
                 #expect(family.name.hasPrefix("rds_backupd_"))
                 for sample in family.samples {
