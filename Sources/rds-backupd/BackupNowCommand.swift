@@ -16,7 +16,7 @@ struct BackupNowCommand: AsyncParsableCommand {
             5 the slot failed (the error is printed).
             """)
 
-    @Argument(help: "The entry's alias.")
+    @Argument(help: "The entry's alias.", completion: ShellCompletion.entryAliases)
     var alias: String
 
     @Flag(help: "Follow the backup until COMPLETED or FAILED (within the entry's completion_window).")

@@ -21,7 +21,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).")
+    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
     var file: String?
 
     @Flag(help: "Print the slots as a JSON array (entry, instance_id, slot_utc, slot_local, run_utc, name).")
@@ -32,6 +32,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     @Flag(help: "Also authenticate and check each entry's instance against the API.")
     var online = false
+
+    @Flag(help: "Print nothing when the file is valid (errors and warnings still go to stderr); the unit's ExecReload= uses it.")
+    var quiet = false
 
     func validate() throws {
         if let from, RFC3339.parse(from) == nil {
@@ -89,7 +92,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         if offline && !online {
             text += "\nnote: offline, {instance_name} renders as the instance id and {engine} as \"\(NameContext.unknownEngine)\"; the service uses the values the API reports\n"
         }
-        print(json ? SlotListing.json(slots) : text, terminator: json ? "\n" : "")
+        if !quiet { print(json ? SlotListing.json(slots) : text, terminator: json ? "\n" : "") }
         if onlineFailed { throw ExitCode(1) }
     }
 }

@@ -23,7 +23,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "RDS endpoint, e.g. a private endpoint or a local simulator (plain http only to loopback).")
     var endpoint: String?
 
-    @Option(name: .customLong("ca-bundle"), help: "PEM file of extra CA certificates to trust.")
+    @Option(name: .customLong("ca-bundle"), help: "PEM file of extra CA certificates to trust.", completion: .file(extensions: ["pem", "crt"]))
     var caBundle: String?
 
     @Flag(name: .shortAndLong, help: "Log each API call (never a secret) to stderr.")

@@ -11,7 +11,7 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Only this entry's slots (an alias, also one no longer in the schedule; a select: entry's alias shows all its instance streams ALIAS@INSTANCE_ID).")
+    @Option(help: "Only this entry's slots (an alias, also one no longer in the schedule; a select: entry's alias shows all its instance streams ALIAS@INSTANCE_ID).", completion: ShellCompletion.entryAliases)
     var entry: String?
 
     @Option(help: "At most this many slots (1-100000).")

@@ -14,13 +14,13 @@ struct NextRunsCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).")
+    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
     var file: String?
 
     @Option(help: "How many slots to list (1-10000).")
     var count = 10
 
-    @Option(help: "Only the slots of the entry with this alias (a select: entry: all of its instances).")
+    @Option(help: "Only the slots of the entry with this alias (a select: entry: all of its instances).", completion: ShellCompletion.entryAliases)
     var entry: String?
 
     @Option(help: "List slots after this RFC 3339 time instead of now, e.g. 2025-06-01T00:00:00Z.")

@@ -20,7 +20,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Prune only this entry (default: every entry).")
+    @Option(help: "Prune only this entry (default: every entry).", completion: ShellCompletion.entryAliases)
     var entry: String?
 
     @Flag(name: .customLong("dry-run"), help: "Only show what would be deleted; send no delete and record nothing.")

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import RDSClient
 
 @main
 struct RDSBackupd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rds-backupd",
         abstract: "Scheduled manual backups of Open Telekom Cloud RDS instances.",
+        version: RDSClientVersion.current,
         subcommands: [
             RunCommand.self, BackupNowCommand.self, StatusCommand.self, HistoryCommand.self, CreateBackupCommand.self,
             SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self, PruneCommand.self,

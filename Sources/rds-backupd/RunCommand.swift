@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run against an embedded simulator on loopback instead of the cloud.")
     var simulate = false
 
-    @Option(name: .customLong("log-target"), help: "auto (journal under systemd, else stderr), journal or stderr.")
+    @Option(name: .customLong("log-target"), help: "auto (journal under systemd, else stderr), journal or stderr.", completion: ShellCompletion.logTargets)
     var logTarget: String = "auto"
 
     @Flag(name: .shortAndLong, help: "Log each API call (never a secret).")
@@ -145,10 +145,10 @@ struct RunCommand: AsyncParsableCommand {
 
 /// `--schedule` and `--state-dir`, shared by `run`, `status`, `history` and `backup-now`.
 struct ServiceOptions: ParsableArguments {
-    @Option(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).")
+    @Option(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
     var schedule: String?
 
-    @Option(name: .customLong("state-dir"), help: "The state directory (default: $STATE_DIRECTORY, else /var/lib/rds-backupd).")
+    @Option(name: .customLong("state-dir"), help: "The state directory (default: $STATE_DIRECTORY, else /var/lib/rds-backupd).", completion: ShellCompletion.directory)
     var stateDir: String?
 
     func schedulePath(environment: [String: String]) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupScheduler
 import Foundation
+import RDSClient
 
 /// `rds-backupd status`: per entry, the last outcome, last backup, next slot and failures so far.
 struct StatusCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Flag(help: "Print a JSON array, one object per entry.")
+    @Flag(help: "Print a JSON array, one object per entry (each with `version`, this rds-backupd's version).")
     var json = false
 
     func run() throws {
@@ -48,7 +49,9 @@ struct StatusCommand: ParsableCommand {
         for (alias, entry) in entries {
             let summary = try store.summary(entry: alias)
             let next = entry.flatMap { $0.paused ? nil : $0.nextSlot(after: now) }
-            var object: [String: Any] = ["entry": alias, "consecutive_failures": summary.consecutiveFailures]
+            var object: [String: Any] = [
+                "entry": alias, "consecutive_failures": summary.consecutiveFailures, "version": RDSClientVersion.current,
+            ]
             if let entry {
                 object["instance_id"] = entry.instanceID
                 object["paused"] = entry.paused

@@ -1,4 +1,5 @@
 import Foundation
+import RDSClient
 import RDSTestSupport
 import Testing
 
@@ -63,6 +64,19 @@ struct ScheduleCommandsTests {
         let warnings = result.stderr.split(separator: "\n").map(String.init)
         #expect(warnings.contains("warning: \(file.path):5:11: backups[0].cron: minute '50-53/4' selects only 50: the step /4 is wider than the range 50-53, so cron takes the range's first value; write 50 if that is meant"), "\(warnings)")
         #expect(warnings.contains { $0.hasPrefix("warning: \(file.path):5:11: backups[0].cron: hour '9-10/5' selects only 9") }, "\(warnings)")
+    }
+
+    @Test func versionAndQuietCheck() throws {
+        let version = try Self.run(["--version"])
+        #expect(version.status == 0, "\(version.stderr)")
+        #expect(version.stdout == RDSClientVersion.current + "\n")
+        // check-config --quiet (the unit's ExecReload=): silent when valid, the errors when not.
+        let valid = try Self.run(["check-config", "--quiet", try Self.scheduleFile(Self.valid).path])
+        #expect(valid.status == 0 && valid.stdout.isEmpty && valid.stderr.isEmpty, "\(valid.stdout)\(valid.stderr)")
+        let broken = try Self.scheduleFile(Self.valid.replacingOccurrences(of: "30 2 * * *", with: "30 25 * * *"))
+        let invalid = try Self.run(["check-config", "--quiet", broken.path])
+        #expect(invalid.status == 1 && invalid.stdout.isEmpty)
+        #expect(invalid.stderr.contains("\(broken.path):6:11: backups[0].cron: '30 25 * * *' hour 25 is out of range"), "\(invalid.stderr)")
     }
 
     @Test func checkConfigListsEveryErrorWithPositionAndExitsOne() throws {
