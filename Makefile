@@ -1,20 +1,39 @@
 # rds-backupd — build, run, test, install.
 SWIFT      ?= swift
+# Where `make install` puts things. The unit's ExecStart= is generated from BINDIR, and every
+# directory below is one systemd, man, bash, zsh and fish search for PREFIX=/usr/local and /usr.
 PREFIX     ?= /usr/local
 DESTDIR    ?=
-UNITDIR    ?= /etc/systemd/system
-CATALOGDIR ?= /usr/lib/systemd/catalog
+BINDIR     ?= $(PREFIX)/bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CONFDIR    ?= /etc/rds-backupd
+# The binary `install-files` installs (`install` builds the release one first), and the generated
+# rds-backupd(8) (`make man`; empty: installed without it).
+BINARY     ?= .build/release/rds-backupd
+MANPAGE    ?= .build/man/rds-backupd.8
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd
 BIN        := .build/debug/rds-backupd
+# The one version: RDSClientVersion.current (User-Agent, --version, build_info, the package).
+VERSION    := $(shell sed -n 's/.*static let current = "\([^"]*\)".*/\1/p' Sources/RDSClient/Transport/HTTPTransport.swift)
+INSTALLED_FILES := $(BINDIR)/rds-backupd $(UNITDIR)/rds-backupd.service $(CATALOGDIR)/rds-backupd.catalog \
+	$(MANDIR)/man8/rds-backupd.8 $(MANDIR)/man5/rds-backupd.schedule.5 $(BASHCOMPDIR)/rds-backupd \
+	$(ZSHCOMPDIR)/_rds-backupd $(FISHCOMPDIR)/rds-backupd.fish
 
-.PHONY: deps build release run test install peer-check fuzz test-sanitize bench clean help
+.PHONY: deps build release run test install install-files uninstall man deb peer-check fuzz test-sanitize bench clean help
 
 help:
 	@echo "make run      run the service on the embedded simulator with config/demo.yaml (Ctrl-C stops it)"
 	@echo "make test     build once and run every test (root: also starts a journald for the journal tests)"
-	@echo "make install  build a release binary and install it with the unit, catalog and example schedule"
+	@echo "make install  build a release binary and install it with the unit, catalog, man pages, completions, example schedule (PREFIX=/usr/local)"
+	@echo "make uninstall  remove what make install installed (the schedule and the state stay)"
+	@echo "make deb     build rds-backupd_VERSION_ARCH.deb (release build; checked with lintian when installed)"
+	@echo "make man     generate rds-backupd(8) with swift-argument-parser's generate-manual plugin"
 	@echo "make peer-check  check the simulator with the real OpenStack CLI + OTC extensions (needs PyPI)"
 	@echo "make bench    the benchmarks of BENCHMARKS.md (about 15 min)"
 	@echo "make fuzz     bounded libFuzzer runs (FUZZ_SECONDS per target)"
@@ -49,15 +68,51 @@ test: deps
 	@# few hundred threads in the debug build took minutes, which looked like a hang.
 	SWIFT_BACKTRACE="$${SWIFT_BACKTRACE:-threads=crashed,images=none,symbolicate=fast}" $(SWIFT) test --skip-build
 
-install: release
-	install -D -m 0755 .build/release/rds-backupd $(DESTDIR)$(PREFIX)/bin/rds-backupd
-	install -D -m 0644 systemd/rds-backupd.service $(DESTDIR)$(UNITDIR)/rds-backupd.service
+install: release man
+	$(MAKE) install-files BINARY=.build/release/rds-backupd
+	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog && systemctl daemon-reload || true; fi
+
+# Installs BINARY and everything around it, building nothing (make deb and the tests use it too).
+# The unit's ExecStart= and ExecReload= name $(BINDIR)/rds-backupd; the completions come from the
+# binary itself.
+install-files:
+	@[ -x "$(BINARY)" ] || { echo "no binary at $(BINARY): run make release, or pass BINARY=PATH"; exit 2; }
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/rds-backupd
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/bin/rds-backupd|$(BINDIR)/rds-backupd|g' systemd/rds-backupd.service > $(DESTDIR)$(UNITDIR)/rds-backupd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rds-backupd.service
 	install -D -m 0644 systemd/rds-backupd.catalog $(DESTDIR)$(CATALOGDIR)/rds-backupd.catalog
+	install -D -m 0644 packaging/man/rds-backupd.schedule.5 $(DESTDIR)$(MANDIR)/man5/rds-backupd.schedule.5
+	@if [ -n "$(MANPAGE)" ]; then install -D -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man8/rds-backupd.8; fi
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/rds-backupd
+	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_rds-backupd
+	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/rds-backupd.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/rds-backupd $(DESTDIR)$(ZSHCOMPDIR)/_rds-backupd $(DESTDIR)$(FISHCOMPDIR)/rds-backupd.fish
 	@if [ ! -e $(DESTDIR)$(CONFDIR)/schedule.yaml ]; then \
 		install -D -m 0644 config/schedule.example.yaml $(DESTDIR)$(CONFDIR)/schedule.yaml; \
 		echo "installed an example schedule at $(DESTDIR)$(CONFDIR)/schedule.yaml: edit it"; \
 	else echo "kept the existing $(DESTDIR)$(CONFDIR)/schedule.yaml"; fi
+
+# Removes what install-files installed with the same PREFIX (and directory variables); the
+# schedule, the credentials and the state (/var/lib/rds-backupd) stay.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then systemctl disable --now rds-backupd 2>/dev/null || true; fi
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
 	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog && systemctl daemon-reload || true; fi
+	@echo "kept $(CONFDIR) and /var/lib/rds-backupd (rm -r them to remove the schedule, credentials and history)"
+
+# rds-backupd(8) from the command-line definitions (swift-argument-parser's generate-manual plugin;
+# it builds the package in debug mode, which make test has done already). Dated by the last commit.
+man:
+	$(SWIFT) package plugin generate-manual --section 8 \
+		--date "$$(git log -1 --format=%cs 2>/dev/null || date -u +%F)" --authors "rds-backupd developers"
+	install -D -m 0644 .build/plugins/GenerateManual/outputs/rds-backupd/rds-backupd.8 $(MANPAGE)
+
+# The Debian package (see packaging/README.md): a release build with the Swift runtime linked in,
+# staged by install-files with PREFIX=/usr, then dpkg-deb; lintian checks it when installed.
+deb: release man
+	scripts/build-deb.sh $(VERSION)
 
 peer-check: build
 	scripts/peer-check.sh

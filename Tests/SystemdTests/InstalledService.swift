@@ -2,8 +2,8 @@ import Foundation
 import RDSTestSupport
 import Testing
 
-/// rds-backupd installed into one `SystemdSandbox` the way `make install` installs it (the same
-/// files at the same paths, read from `make -n install`, with the debug build as the binary),
+/// rds-backupd installed into one `SystemdSandbox` the way `make install` installs it (the files
+/// `make install-files` stages for PREFIX=/usr/local, with the debug build as the binary),
 /// with a schedule and a clouds.yaml credential pointing at the simulator, which runs inside the
 /// sandbox as the transient unit `rds-simulator.service` on 127.0.0.1:8980. Shared by the tests
 /// of `ServiceUnderSystemdTests`; booted on first use, removed by `tearDown()`.
@@ -126,14 +126,10 @@ actor InstalledService {
         guard runs.status == 0 else {
             throw Failure(description: "\(binary) --help exited \(runs.status) (a build still linking it?):\n\(runs.output.prefix(2000))")
         }
-        for step in try Self.makeInstallSteps() {
-            let source: String
-            switch step.source {
-            case ".build/release/rds-backupd": source = binary  // the debug build: no release build in the tests
-            case "config/schedule.example.yaml": source = schedule.path  // the example talks to the real cloud
-            default: source = root.appendingPathComponent(step.source).path
-            }
-            try await sandbox.copy(source, to: step.destination, mode: step.mode)
+        for file in try Self.makeInstallFiles(binary: binary) {
+            // The example schedule talks to the real cloud: the baseline replaces it.
+            let source = file.destination == Self.schedulePath ? schedule.path : file.source
+            try await sandbox.copy(source, to: file.destination, mode: file.mode)
         }
         // The credential: root-only on disk, as credentials.example says.
         try await sandbox.sh("install -d -m 0700 /etc/rds-backupd/credentials")
@@ -150,23 +146,31 @@ actor InstalledService {
         }
     }
 
-    /// The `install -D -m MODE SOURCE DESTINATION` commands of `make -n install`, with DESTDIR removed.
-    static func makeInstallSteps() throws -> [(mode: String, source: String, destination: String)] {
-        let destdir = "/DESTDIR-rds-backupd-test"
-        let make = try ProcessRunner.run(["make", "-C", BinaryRunner.packageRoot.path, "-n", "install", "DESTDIR=\(destdir)"])
-        guard make.status == 0 else { throw Failure(description: "make -n install failed:\n\(make.output)") }
-        var steps: [(mode: String, source: String, destination: String)] = []
-        for line in make.stdout.split(separator: "\n") {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ";" }).map(String.init)
-            guard let at = words.firstIndex(of: "install"), words.count >= at + 6, words[at + 1] == "-D", words[at + 2] == "-m",
-                words[at + 5].hasPrefix(destdir + "/")
-            else { continue }
-            steps.append((words[at + 3], words[at + 4], String(words[at + 5].dropFirst(destdir.count))))
+    /// The files `make install-files` (what `make install` runs after its release build) installs
+    /// for PREFIX=/usr/local with `binary` (the debug build: no release build in the tests), staged
+    /// in a scratch DESTDIR: each file's staged path, its path when installed and its mode. The
+    /// staging directory is removed with the scratch directory of the test process.
+    static func makeInstallFiles(binary: String) throws -> [(source: String, destination: String, mode: String)] {
+        let destdir = TestScratch.path("rds-backupd-destdir")
+        try? FileManager.default.removeItem(atPath: destdir)
+        let make = try ProcessRunner.run([
+            "make", "-C", BinaryRunner.packageRoot.path, "--no-print-directory", "install-files",
+            "DESTDIR=\(destdir)", "PREFIX=/usr/local", "BINARY=\(binary)", "MANPAGE=",
+        ])
+        guard make.status == 0 else { throw Failure(description: "make install-files failed:\n\(make.output)") }
+        var files: [(source: String, destination: String, mode: String)] = []
+        let enumerator = FileManager.default.enumerator(atPath: destdir)
+        while let relative = enumerator?.nextObject() as? String {
+            let path = destdir + "/" + relative
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            guard attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            let mode = ((attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644) & 0o7777
+            files.append((path, "/" + relative, String(mode, radix: 8)))
         }
-        guard steps.contains(where: { $0.destination.hasSuffix("/bin/rds-backupd") }),
-            steps.contains(where: { $0.destination.hasSuffix("/\(unit)") })
-        else { throw Failure(description: "make -n install names no binary or unit; it said:\n\(make.stdout)") }
-        return steps
+        guard files.contains(where: { $0.destination == "/usr/local/bin/rds-backupd" }),
+            files.contains(where: { $0.destination == "/usr/local/lib/systemd/system/\(unit)" })
+        else { throw Failure(description: "make install-files installed no binary or unit; it said:\n\(make.output)") }
+        return files
     }
 
     // MARK: - Keeping the service in its normal state

@@ -104,7 +104,24 @@ struct ServiceUnderSystemdTests {
         let badLine = try #require(invalid.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("0 25") }) + 1
         cursor = try await service.journalCursor()
         try await service.writeSchedule(invalid)
-        try await sandbox.sh("systemctl reload rds-backupd")
+        // ExecReload= runs check-config first: the reload fails visibly, nothing is signalled.
+        let refused = await sandbox.exec(["systemctl", "reload", "rds-backupd"])
+        #expect(refused.status != 0, "systemctl reload of a broken file must fail\n\(refused.output)")
+        let checked = try await poll("check-config's verdict in the journal", timeout: .seconds(10)) {
+            try await service.journal(after: cursor, ["_SYSTEMD_UNIT=\(Self.unit)"]).first {
+                $0["MESSAGE"]?.contains("\(InstalledService.schedulePath):\(badLine):") == true
+            }
+        }
+        #expect(checked["MESSAGE"]?.contains("hour 25") == true, "\(checked)")
+        let notSignalled = try await service.journal(after: cursor, [
+            "_SYSTEMD_UNIT=\(Self.unit)", "MESSAGE_ID=\(BackupEvent.configRejected.messageID)",
+        ])
+        #expect(notSignalled.isEmpty, "the service was signalled although the check failed: \(notSignalled)")
+        #expect(try await service.show(["MainPID", "ActiveState"]) == ["MainPID": pid ?? "", "ActiveState": "active"])
+
+        // A SIGHUP that bypasses the check (kill -HUP by hand) meets the service's own check.
+        cursor = try await service.journalCursor()
+        try await sandbox.sh("systemctl kill --kill-whom=main --signal=HUP rds-backupd")
         let rejected = try await service.awaitJournal("the configuration rejected event", after: cursor, [
             "_SYSTEMD_UNIT=\(Self.unit)", "MESSAGE_ID=\(BackupEvent.configRejected.messageID)",
         ])
@@ -120,6 +137,24 @@ struct ServiceUnderSystemdTests {
         #expect(after["ActiveState"] == "active")
         #expect(after["SubState"] == "running")
         #expect(after["MainPID"] == pid, "reloads happen in the same process")
+    }
+
+    @Test func aConfigurationErrorAtStartFailsTheUnitAtOnceWithoutRestarts() async throws {
+        let sandbox = try await service.running()
+        try await service.writeSchedule(InstalledService.baselineSchedule.replacingOccurrences(of: "cron: \"* * * * *\"", with: "cron: \"61 * * * *\""))
+        let restart = await sandbox.exec(["systemctl", "restart", "rds-backupd"])
+        #expect(restart.status != 0, "the start of a broken configuration must fail: \(restart.output)")
+        // RestartPreventExitStatus=2: failed for good at once, not "auto-restart" five times.
+        let state = try await poll("the unit to fail", timeout: .seconds(20)) {
+            let values = try await service.show(["ActiveState", "SubState", "ExecMainStatus", "NRestarts", "Result"])
+            return values["ActiveState"] == "failed" ? values : nil
+        }
+        #expect(state["ExecMainStatus"] == "2", "\(state)")
+        #expect(state["Result"] == "exit-code", "\(state)")
+        #expect(state["NRestarts"] == "0", "\(state)")
+        #expect(state["SubState"] == "failed", "\(state)")
+
+        _ = try await service.running()  // the baseline schedule, started again, for the tests after this one
     }
 
     @Test func watchdogRestartsAStalledSchedulerAtOnce() async throws {

@@ -17,10 +17,11 @@ struct SystemdSandbox: Sendable {
         var description: String
     }
 
-    /// Boots a sandbox named after this process; sandboxes left by test processes that died first are removed.
-    static func boot() async throws -> SystemdSandbox {
+    /// Boots a sandbox named after this process (and `role`, when one process boots several);
+    /// sandboxes left by test processes that died first are removed.
+    static func boot(role: String = "") async throws -> SystemdSandbox {
         await removeLeftovers()
-        let sandbox = SystemdSandbox(name: "\(prefix)\(getpid())")
+        let sandbox = SystemdSandbox(name: "\(prefix)\(getpid())\(role.isEmpty ? "" : "-\(role)")")
         _ = await harness(["down", sandbox.name])  // a leftover under our own (reused) pid
         let result = await harness(["up", sandbox.name])
         guard result.status == 0 else {
@@ -71,7 +72,7 @@ struct SystemdSandbox: Sendable {
     private static func removeLeftovers() async {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
         for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { continue }
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix(while: \.isNumber)), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { _ = await harness(["down", name]) }
         }
     }

@@ -22,29 +22,33 @@ import Testing
         return (score, result.output)
     }
 
-    /// `systemd-analyze verify` of the unit text at `url`. verify insists that ExecStart's binary
-    /// exists; rather than editing the unit, the check runs in a private mount namespace with a
-    /// stub executable mounted at /usr/local/bin (root), or uses the installed binary. Only
-    /// without either does it fall back to a copy whose ExecStart points at /bin/true.
+    /// `systemd-analyze verify` of the unit text at `url` as installed for PREFIX=/usr/local (the
+    /// binary paths rewritten as `make install` does). verify insists that the binaries exist;
+    /// rather than editing the unit, the check runs in a private mount namespace with a stub
+    /// executable mounted at /usr/local/bin (root), or uses the installed binary. Only without
+    /// either does it fall back to a copy whose commands run /bin/true.
     static func verify(_ url: URL) throws -> ProcessResult {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent(url.lastPathComponent)
+        var text = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: "/usr/bin/rds-backupd", with: "/usr/local/bin/rds-backupd")
         if FileManager.default.isExecutableFile(atPath: "/usr/local/bin/rds-backupd") {
-            return try ProcessRunner.run(["systemd-analyze", "verify", "--man=no", url.path])
+            try text.write(to: copy, atomically: true, encoding: .utf8)
+            return try ProcessRunner.run(["systemd-analyze", "verify", "--man=no", copy.path])
         }
         if ProcessRunner.isRoot, ProcessRunner.which("unshare") != nil {
+            try text.write(to: copy, atomically: true, encoding: .utf8)
             let script = """
                 set -e
                 mount -t tmpfs -o mode=755 rds-backupd-verify /usr/local/bin
                 cp /bin/true /usr/local/bin/rds-backupd
                 exec systemd-analyze verify --man=no "$1"
                 """
-            return try ProcessRunner.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", url.path])
+            return try ProcessRunner.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", copy.path])
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let copy = dir.appendingPathComponent(url.lastPathComponent)
-        let text = try String(contentsOf: url, encoding: .utf8)
-            .replacingOccurrences(of: "ExecStart=/usr/local/bin/rds-backupd", with: "ExecStart=/bin/true")
+        text = text.replacingOccurrences(of: "/usr/local/bin/rds-backupd", with: "/bin/true")
         try text.write(to: copy, atomically: true, encoding: .utf8)
         return try ProcessRunner.run(["systemd-analyze", "verify", "--man=no", copy.path])
     }
@@ -80,8 +84,9 @@ import Testing
     @Test func unitSpeaksTheNotifyProtocolTheServiceImplements() throws {
         let lines = Set(try String(contentsOf: Self.unitURL, encoding: .utf8).split(separator: "\n").map(String.init))
         for directive in [
-            "Type=notify", "NotifyAccess=main", "ExecStart=/usr/local/bin/rds-backupd run",
-            "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "TimeoutStopSec=45s",
+            "Type=notify", "NotifyAccess=main", "ExecStart=/usr/bin/rds-backupd run",
+            "Restart=on-failure", "RestartPreventExitStatus=2", "TimeoutStopSec=45s",
+            "Documentation=man:rds-backupd(8) man:rds-backupd.schedule(5)",
             "DynamicUser=yes", "StateDirectory=rds-backupd", "ConfigurationDirectory=rds-backupd",
             "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "MemoryDenyWriteExecute=yes",
         ] {
@@ -90,5 +95,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("WatchdogSec=") })
         #expect(lines.contains { $0.hasPrefix("LoadCredential=") })
         #expect(!lines.contains { $0.hasPrefix("IPAddressDeny=") }, "the service must reach the cloud")
+        // Reload validates first, then signals: the check's failure stops the reload.
+        let reloads = try String(contentsOf: Self.unitURL, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }
+        #expect(reloads == ["ExecReload=/usr/bin/rds-backupd check-config --quiet", "ExecReload=/bin/kill -HUP $MAINPID"])
     }
 }
