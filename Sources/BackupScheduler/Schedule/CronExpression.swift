@@ -266,14 +266,11 @@ struct CronField: Sendable, Hashable {
                 high = parts.count == 2 ? (kind == .dayOfWeek ? 6 : kind.range.upperBound) : low
             }
             if step > high - low && parts.count == 2 && high > low {
-                if base.contains("-") {
-                    // Debian's cron (and every other) takes a-b/n with n wider than the range as
-                    // the range's first value: accepted, with a note.
-                    notes.append("\(kind.name) '\(item)' selects only \(low): the step /\(step) is wider than the range \(low)-\(high), so cron takes the range's first value; write \(low) if that is meant")
-                } else {
-                    // `*/90` or `5/90` asks for "every 90 minutes", which one cron field cannot express.
-                    throw CronError("\(kind.name) step /\(step) is larger than the range \(low)-\(high), so it would select \(low) only; one cron field cannot repeat less often than its range (\(kind.allowed)): list the values, e.g. '0 0,12 * * *'")
-                }
+                // cron (cronie, and Debian's) takes a step wider than its range as the range's first
+                // value: accepted, with a note. `*/90` often means "every 90 minutes", which one
+                // field cannot express, so the note says so.
+                let hint = base.contains("-") ? "" : "; one field cannot repeat less often than its range: list the values instead"
+                notes.append("\(kind.name) '\(item)' selects only \(low): the step /\(step) is wider than the range \(low)-\(high), so cron takes the range's first value; write \(low) if that is meant\(hint)")
             }
             var value = low
             while value <= high {

@@ -74,8 +74,6 @@ struct CronExpressionTests {
         ("0 0 ? * mon", "Quartz syntax"),
         ("0 0 L * *", "Quartz syntax"),
         ("*/0 * * * *", "step '0' is not a positive number"),
-        ("*/60 * * * *", "step /60 is larger than the range 0-59"),
-        ("5/90 * * * *", "one cron field cannot repeat less often than its range"),
         ("0 0 * * fri-mon", "range 'fri-mon' runs backwards"),
         ("0 0 1,,2 * *", "empty list item"),
         ("@reboot", "'@reboot' is not a time"),
@@ -98,6 +96,7 @@ struct CronExpressionTests {
     @Test(arguments: [
         ("50-53/4 * * * *", "2025-06-01T10:00:00Z", ["2025-06-01T10:50:00Z", "2025-06-01T11:50:00Z"], "minute '50-53/4' selects only 50"),
         ("0 9-10/5 * * *", "2025-06-01T00:00:00Z", ["2025-06-01T09:00:00Z", "2025-06-02T09:00:00Z"], "hour '9-10/5' selects only 9"),
+        ("*/90 * * * *", "2025-06-01T10:00:00Z", ["2025-06-01T11:00:00Z", "2025-06-01T12:00:00Z"], "minute '*/90' selects only 0: the step /90 is wider than the range 0-59, so cron takes the range's first value; write 0 if that is meant; one field cannot repeat less often than its range"),
     ])
     func aStepWiderThanItsRangeSelectsTheRangesFirstValue(_ text: String, _ after: String, _ expected: [String], _ note: String) throws {
         let cron = try CronExpression(text)
