@@ -16,6 +16,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Without systemd it runs in the foreground and logs readable lines to stderr.
 
+            Exit status 2 when the configuration cannot be used (an invalid or unreadable schedule \
+            file, missing credentials, a metrics port in use): the unit's RestartPreventExitStatus=2 \
+            keeps systemd from restarting what a restart cannot fix.
+
             --simulate runs against an embedded simulator on loopback (no cloud account needed): the \
             schedule's instances are created there, its endpoints and auth are replaced, backups \
             complete after a few seconds. Try: rds-backupd run --simulate --schedule config/demo.yaml \
@@ -63,7 +67,14 @@ struct RunCommand: AsyncParsableCommand {
 
         let schedulePath = service.schedulePath(environment: environment)
         let clock = SystemServiceClock()
-        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
+        let schedule: Schedule
+        do {
+            schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now())
+        } catch {
+            // Every problem is printed; a configuration error is exit 2 (check-config says 1 for
+            // "errors found"), the code the unit's RestartPreventExitStatus= lists.
+            throw ExitCode(ExitStatus.invalidInput)
+        }
         let store: StateStore
         do {
             store = try StateStore(directory: service.stateDirectory(environment: environment))
