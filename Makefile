@@ -50,9 +50,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The Swift runtime is linked in, so the installed binary runs where no toolchain is installed.
+# The Swift runtime is linked in, so the installed binary runs where no toolchain is installed; no
+# $ORIGIN run path and immediate binding (BIND_NOW), as Debian expects of a packaged binary.
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
 
 # The service against the embedded simulator with config/demo.yaml (slots every minute or two):
 # backups are created, followed and completed within two minutes. Ctrl-C stops it.
