@@ -1,21 +1,27 @@
 import Foundation
 import Logging
 
-/// The one place a slot event happens: the slot's row is saved, the event is logged with its
-/// MESSAGE_ID, level and `RDS_*` fields, and the observer (alerting, metrics) is told.
+/// The one place a slot event happens: the slot's row is saved, then the event goes to every
+/// listener. The journal log (MESSAGE_ID, level and `RDS_*` fields), alerting and metrics are
+/// listeners like any other.
 ///
 /// A new slot event is a `BackupEvent` case (with its catalog entry) and one `record` call where
 /// it happens; saving, the journal entry and the observers come with it.
 public struct SlotJournal: Sendable {
     public var store: StateStore
     public var clock: any ServiceClock
-    /// Told every event that is a slot outcome (`SlotObservation.Kind`).
-    public var observer: any ServiceObserver
+    /// Told every event, in order.
+    public var listeners: [any SlotEventListener]
 
-    public init(store: StateStore, clock: any ServiceClock, observer: any ServiceObserver = NoServiceObserver()) {
+    public init(store: StateStore, clock: any ServiceClock, listeners: [any SlotEventListener]) {
         self.store = store
         self.clock = clock
-        self.observer = observer
+        self.listeners = listeners
+    }
+
+    /// The journal of the service: the log, then `observer` (alerting and metrics).
+    public init(store: StateStore, clock: any ServiceClock, observer: any ServiceObserver = NoServiceObserver()) {
+        self.init(store: store, clock: clock, listeners: [SlotEventLog(), SlotEventObservation(observer: observer)])
     }
 
     /// Saves `slot` (one transaction; `slot` becomes the row as written), then `announce`s the
@@ -28,15 +34,56 @@ public struct SlotJournal: Sendable {
         announce(event, slot, log: log, message, fields: fields, alert: alert)
     }
 
-    /// Logs the event and tells the observer, without saving (the row is already written, or
-    /// could not be and the event must still be known).
+    /// Hands the event to every listener without saving (the row is already written, or could not
+    /// be and the event must still be known).
     public func announce(
         _ event: BackupEvent, _ slot: SlotRecord, log: Logger, _ message: String, fields: Logger.Metadata = [:],
         alert: AlertSettings?
     ) {
-        log.log(level: event.level, "\(message)", metadata: fields.isEmpty ? event.metadata : event.metadata.merging(fields) { $1 })
-        if let kind = SlotObservation.Kind(event) {
-            observer.slot(SlotObservation(kind, record: slot, alert: alert, at: clock.now()))
-        }
+        let slotEvent = SlotEvent(event: event, record: slot, message: message, fields: fields, alert: alert, at: clock.now())
+        for listener in listeners { listener.slotEvent(slotEvent, log: log) }
+    }
+}
+
+/// One slot event as the journal hands it on (never a secret).
+public struct SlotEvent: Sendable {
+    public var event: BackupEvent
+    /// The slot's row as saved.
+    public var record: SlotRecord
+    /// The readable line.
+    public var message: String
+    /// The event's own `RDS_*` fields; the slot's logger carries the entry, instance and slot.
+    public var fields: Logger.Metadata
+    /// The entry's `alert:`.
+    public var alert: AlertSettings?
+    /// When it happened, on the service clock.
+    public var at: Date
+}
+
+/// Gets every slot event. Called on the slot's own path: return at once.
+public protocol SlotEventListener: Sendable {
+    func slotEvent(_ event: SlotEvent, log: Logger)
+}
+
+/// The journal log: the event at its level with its MESSAGE_ID and fields (native journal
+/// entries under systemd, readable lines on stderr otherwise).
+public struct SlotEventLog: SlotEventListener {
+    public init() {}
+
+    public func slotEvent(_ event: SlotEvent, log: Logger) {
+        let metadata = event.fields.isEmpty ? event.event.metadata : event.event.metadata.merging(event.fields) { $1 }
+        log.log(level: event.event.level, "\(event.message)", metadata: metadata)
+    }
+}
+
+/// Slot outcomes for a `ServiceObserver` (alerting, metrics).
+public struct SlotEventObservation: SlotEventListener {
+    public var observer: any ServiceObserver
+
+    public init(observer: any ServiceObserver) { self.observer = observer }
+
+    public func slotEvent(_ event: SlotEvent, log: Logger) {
+        guard let kind = SlotObservation.Kind(event.event) else { return }
+        observer.slot(SlotObservation(kind, record: event.record, alert: event.alert, at: event.at))
     }
 }

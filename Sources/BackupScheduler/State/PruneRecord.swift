@@ -69,7 +69,7 @@ extension StateStore {
 
     /// Slots of `entry` on `instanceID` that name a backup id: the only backups retention may touch.
     public func slotsWithBackups(entry: String, instanceID: String) throws(StateStoreError) -> [SlotRecord] {
-        try retentionRead { db in
+        try read { db in
             try SlotRecord.filter(Column("entry") == entry && Column("instance_id") == instanceID && Column("backup_id") != nil)
                 .order(Column("slot_at"), Column("id")).fetchAll(db)
         }
@@ -81,7 +81,7 @@ extension StateStore {
         backupID: String, entry: String, instanceID: String, name: String, rule: String, outcome: PruneRecord.Outcome,
         error: String?, now: Date
     ) throws(StateStoreError) -> PruneRecord {
-        try retentionWrite { db in
+        try write { db in
             try Self.createRetentionTable(db)
             let earlier = try PruneRecord.fetchOne(db, key: backupID)
             let record = PruneRecord(
@@ -94,28 +94,12 @@ extension StateStore {
 
     /// What retention did for `entry` (every entry when nil), latest first.
     public func pruneRecords(entry: String? = nil) throws(StateStoreError) -> [PruneRecord] {
-        try retentionRead { db in
+        try read { db in
             // Nothing was ever pruned with this state: the table is created by the first record.
             guard try db.tableExists(PruneRecord.databaseTableName) else { return [] }
             var request = PruneRecord.all()
             if let entry { request = request.filter(Column("entry") == entry) }
             return try request.order(Column("updated_at").desc, Column("backup_id")).fetchAll(db)
-        }
-    }
-
-    private func retentionRead<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
-        do {
-            return try pool.read(body)
-        } catch {
-            throw StateStoreError(path: path, reason: "\(error)")
-        }
-    }
-
-    private func retentionWrite<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
-        do {
-            return try pool.write(body)
-        } catch {
-            throw StateStoreError(path: path, reason: "\(error)")
         }
     }
 }

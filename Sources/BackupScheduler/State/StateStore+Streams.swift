@@ -6,13 +6,8 @@ extension StateStore {
     /// rows with a `selected_from`, not marked removed): the selection a restarted service starts
     /// with, before its first refresh, so an unreachable API drops no instance.
     public func knownStreams() throws(StateStoreError) -> [String: [SelectedStream]] {
-        let rows: [Row]
-        do {
-            rows = try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT selected_from, instance_id FROM entry WHERE removed_at IS NULL AND selected_from IS NOT NULL")
-            }
-        } catch {
-            throw StateStoreError(path: path, reason: "\(error)")
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT selected_from, instance_id FROM entry WHERE removed_at IS NULL AND selected_from IS NOT NULL")
         }
         var result: [String: [SelectedStream]] = [:]
         for row in rows {

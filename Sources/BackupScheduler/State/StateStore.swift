@@ -317,7 +317,8 @@ public final class StateStore: Sendable {
 
     // MARK: - Plumbing
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    /// One write transaction; any failure becomes a `StateStoreError` naming the file.
+    func write<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
         do {
             return try pool.write(body)
         } catch {
@@ -325,7 +326,8 @@ public final class StateStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
+    /// One read; any failure becomes a `StateStoreError` naming the file.
+    func read<T>(_ body: (Database) throws -> T) throws(StateStoreError) -> T {
         do {
             return try pool.read(body)
         } catch {
