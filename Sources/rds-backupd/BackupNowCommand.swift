@@ -48,7 +48,7 @@ struct BackupNowCommand: AsyncParsableCommand {
         let schedule = loaded.expanded(knownIn: store)
         guard let entry = schedule.entry(alias: alias) else {
             let streams = schedule.entries.filter { $0.selectedFrom == alias }.map(\.alias)
-            if loaded.entry(alias: alias)?.selector != nil {
+            if loaded.entry(alias: alias)?.isFleet == true {
                 let known = streams.isEmpty ? "the service has not selected any instance for it yet" : "its instances are \(streams.joined(separator: ", "))"
                 printError("error: entry '\(alias)' selects instances; name one stream as \(alias)@INSTANCE_ID (\(known))")
             } else {

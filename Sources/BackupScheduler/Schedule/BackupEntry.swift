@@ -35,6 +35,29 @@ public struct BackupEntry: Sendable, Hashable {
     /// Pings and the failure command (`alert:`); nil when none is set.
     public var alert: AlertSettings? = nil
 
+    /// What this entry backs up.
+    public enum Target: Sendable, Hashable {
+        /// One instance, named in the schedule.
+        case instance(id: String)
+        /// Every instance a `select:` matches: a template the service expands into streams.
+        case fleet(InstanceSelector)
+        /// One instance a `select:` entry selected: a stream of that entry.
+        case selected(StreamKey)
+    }
+
+    /// What this entry backs up (the schedule's entry, a `select:` template, or one of its streams).
+    public var target: Target {
+        if let selector { return .fleet(selector) }
+        if selectedFrom != nil { return .selected(streamKey) }
+        return .instance(id: instanceID)
+    }
+
+    /// A `select:` entry as configured (not one of its streams).
+    public var isFleet: Bool {
+        if case .fleet = target { return true }
+        return false
+    }
+
     /// The stable delay of this entry's slots (see `StableJitter`).
     public var jitterOffset: Duration { StableJitter.offset(instanceID: instanceID, jitter: jitter) }
 

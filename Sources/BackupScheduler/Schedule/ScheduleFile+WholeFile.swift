@@ -17,7 +17,7 @@ extension ScheduleFileParser {
                 aliases[entry.alias] = node
             }
             // A `select:` entry has no instance yet; its streams are checked when they exist.
-            if entry.selector != nil { continue }
+            if entry.isFleet { continue }
             if let (_, first) = slotsByInstance[entry.instanceID]?.first(where: {
                 $0.0.timeZone == entry.timeZone && $0.0.cron.hasSameSchedule(as: entry.cron)
             }) {
@@ -37,7 +37,7 @@ extension ScheduleFileParser {
             }
         }
         // `select:` entries name instances known only online; their streams are checked at each refresh.
-        let plain = zip(entries, nodes).filter { $0.0.selector == nil }
+        let plain = zip(entries, nodes).filter { !$0.0.isFleet }
         let (entries, nodes) = (plain.map(\.0), plain.map(\.1))
         for clash in NameCollisions.acrossEntries(entries, from: now) {
             let a = nodes[clash.first], b = nodes[clash.second]

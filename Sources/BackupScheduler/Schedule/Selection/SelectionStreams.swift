@@ -83,7 +83,7 @@ extension BackupEntry {
 
 extension Schedule {
     /// The `select:` entries.
-    public var selectorEntries: [BackupEntry] { entries.filter { $0.selector != nil } }
+    public var selectorEntries: [BackupEntry] { entries.filter(\.isFleet) }
 
     /// The schedule the scheduler runs: each `select:` entry replaced, in place, by one stream per
     /// instance of `selections[alias]` (sorted by instance id); a selector without a known
@@ -91,7 +91,7 @@ extension Schedule {
     public func expanded(with selections: [String: [SelectedStream]]) -> Schedule {
         var result = self
         result.entries = entries.flatMap { entry -> [BackupEntry] in
-            guard entry.selector != nil else { return [entry] }
+            guard entry.isFleet else { return [entry] }
             return (selections[entry.alias] ?? []).sorted { $0.instanceID < $1.instanceID }.map { entry.stream(for: $0) }
         }
         return result
