@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RDSClient
 
 /// The one place a slot event happens: the slot's row is saved, then the event goes to every
 /// listener. The journal log (MESSAGE_ID, level and `RDS_*` fields), alerting and metrics are
@@ -38,9 +39,10 @@ public struct SlotJournal: Sendable {
     /// be and the event must still be known).
     public func announce(
         _ event: BackupEvent, _ slot: SlotRecord, log: Logger, _ message: String, fields: Logger.Metadata = [:],
-        alert: AlertSettings?
+        alert: AlertSettings?, errorClass: ErrorClass? = nil
     ) {
-        let slotEvent = SlotEvent(event: event, record: slot, message: message, fields: fields, alert: alert, at: clock.now())
+        let slotEvent = SlotEvent(
+            event: event, record: slot, message: message, fields: fields, alert: alert, errorClass: errorClass, at: clock.now())
         for listener in listeners { listener.slotEvent(slotEvent, log: log) }
     }
 }
@@ -56,6 +58,8 @@ public struct SlotEvent: Sendable {
     public var fields: Logger.Metadata
     /// The entry's `alert:`.
     public var alert: AlertSettings?
+    /// The class of the error a retry follows (`retryScheduled`).
+    public var errorClass: ErrorClass?
     /// When it happened, on the service clock.
     public var at: Date
 }
@@ -76,13 +80,16 @@ public struct SlotEventLog: SlotEventListener {
     }
 }
 
-/// Slot outcomes for a `ServiceObserver` (alerting, metrics).
+/// Slot outcomes and retries for a `ServiceObserver` (alerting, metrics).
 public struct SlotEventObservation: SlotEventListener {
     public var observer: any ServiceObserver
 
     public init(observer: any ServiceObserver) { self.observer = observer }
 
     public func slotEvent(_ event: SlotEvent, log: Logger) {
+        if event.event == .retryScheduled, let errorClass = event.errorClass {
+            observer.retry(entry: event.record.entry, errorClass: errorClass)
+        }
         guard let kind = SlotObservation.Kind(event.event) else { return }
         observer.slot(SlotObservation(kind, record: event.record, alert: event.alert, at: event.at))
     }

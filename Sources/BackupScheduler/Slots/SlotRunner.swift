@@ -293,16 +293,13 @@ public struct SlotRunner: Sendable {
     }
 
     private func noteRetry(error: RDSError, delay: Duration, slot: SlotRecord, log: Logger) {
-        observer.retry(entry: slot.entry, errorClass: error.errorClass)
-        log.log(
-            level: BackupEvent.retryScheduled.level,
-            "attempt \(slot.attempts) failed, retrying in \(DurationParser.format(delay)): \(error)",
-            metadata: BackupEvent.retryScheduled.metadata.merging(
-                [
-                    "RDS_ATTEMPT": "\(slot.attempts)", "RDS_ERROR_CODE": "\(error.code ?? "-")",
-                    "RDS_REQUEST_ID": "\(error.requestID ?? "-")",
-                ]
-            ) { $1 })
+        journal.announce(
+            .retryScheduled, slot, log: log, "attempt \(slot.attempts) failed, retrying in \(DurationParser.format(delay)): \(error)",
+            fields: [
+                "RDS_ATTEMPT": "\(slot.attempts)", "RDS_ERROR_CODE": "\(error.code ?? "-")",
+                "RDS_REQUEST_ID": "\(error.requestID ?? "-")",
+            ],
+            alert: nil, errorClass: error.errorClass)
     }
 
     /// Where the slot's backup can be: begun between a day before the slot and a day after now.
