@@ -118,8 +118,13 @@ struct RunCommand: AsyncParsableCommand {
             do { try await pool.prepare(schedule) } catch { logger.error("\(error)") }
             alerting.scheduleChanged(schedule)
         }
-        configuration.onReloading = { status in try? notifier.reloading(status: status) }
-        configuration.onReloaded = { status in try? notifier.ready(status: status) }
+        var notifications = ServiceNotifications()
+        notifications.started = { try? notifier.ready() }
+        notifications.watchdog = { try? notifier.watchdog() }
+        notifications.status = { line in try? notifier.status(line) }
+        notifications.stopping = { try? notifier.stopping(status: "stopping: finishing in-flight slots") }
+        notifications.reloading = { status in try? notifier.reloading(status: status) }
+        notifications.reloaded = { status in try? notifier.ready(status: status) }
         let hooks = TestHooks(environment: environment)
         let poll = pollInterval?.duration ?? (simulate ? .seconds(2) : .seconds(10))
         let backupService = BackupService(
@@ -132,10 +137,7 @@ struct RunCommand: AsyncParsableCommand {
                 cloud.observer = alerting.observer
                 return try await SelectionResolver(cloud: cloud).resolve(selector)
             },
-            onStarted: { try? notifier.ready() },
-            onWatchdog: { try? notifier.watchdog() },
-            onStatus: { line in try? notifier.status(line) },
-            onStopping: { try? notifier.stopping(status: "stopping: finishing in-flight slots") })
+            notifications: notifications)
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -11,7 +11,7 @@ public actor BackupService: Service {
     public struct Configuration: Sendable {
         /// How long in-flight slots may take to finish after SIGTERM before they are cancelled (30 s).
         public var shutdownTimeout: Duration = .seconds(30)
-        /// Interval of `onWatchdog` pings from the loop (half of `WatchdogSec`); nil: no pings.
+        /// Interval of `notifications.watchdog` pings from the loop (half of `WatchdogSec`); nil: no pings.
         public var watchdogInterval: Duration?
         /// Test-only: the loop stops turning after start-up, so the watchdog stops being pinged.
         public var stallLoopForTesting = false
@@ -23,10 +23,6 @@ public actor BackupService: Service {
         /// After a reload put a new schedule in force, before READY=1: what else follows the
         /// schedule (the clouds' connections, alerting and metrics) adopts it.
         public var onScheduleChanged: @Sendable (Schedule) async -> Void = { _ in }
-        /// RELOADING=1 with a status text, when a reload begins.
-        public var onReloading: @Sendable (String) -> Void = { _ in }
-        /// READY=1 with the status line, when a reload has ended (applied or rejected).
-        public var onReloaded: @Sendable (String) -> Void = { _ in }
 
         public init() {}
     }
@@ -48,10 +44,7 @@ public actor BackupService: Service {
     private let logger: Logger
     private let configuration: Configuration
     private let makeRunner: @Sendable (BackupEntry) throws -> SlotRunner
-    private let onWatchdog: @Sendable () -> Void
-    private let onStatus: @Sendable (String) -> Void
-    private let onStarted: @Sendable () -> Void
-    private let onStopping: @Sendable () -> Void
+    private let notifications: ServiceNotifications
 
     private var schedule: Schedule
     /// The schedule as loaded, its `select:` entries unexpanded; `schedule` is what runs.
@@ -79,17 +72,14 @@ public actor BackupService: Service {
     private var statusDueAt: Date?
 
     /// A service for `schedule`. `makeRunner` builds the runner of an entry (its cloud's client,
-    /// gate and clock); `onStarted` is called once the state is reconciled and the loop runs
+    /// gate and clock); `notifications.started` is called once the state is reconciled and the loop runs
     /// (READY=1 belongs there: no network call has been made by then).
     public init(
         schedule: Schedule, store: StateStore, clock: any ServiceClock, logger: Logger,
         configuration: Configuration = .init(),
         makeRunner: @escaping @Sendable (BackupEntry) throws -> SlotRunner,
         selectInstances: (@Sendable (BackupEntry) async throws -> [Instance])? = nil,
-        onStarted: @escaping @Sendable () -> Void = {},
-        onWatchdog: @escaping @Sendable () -> Void = {},
-        onStatus: @escaping @Sendable (String) -> Void = { _ in },
-        onStopping: @escaping @Sendable () -> Void = {}
+        notifications: ServiceNotifications = .init()
     ) {
         self.schedule = schedule
         self.configured = schedule
@@ -99,10 +89,7 @@ public actor BackupService: Service {
         self.logger = logger
         self.configuration = configuration
         self.makeRunner = makeRunner
-        self.onStarted = onStarted
-        self.onWatchdog = onWatchdog
-        self.onStatus = onStatus
-        self.onStopping = onStopping
+        self.notifications = notifications
     }
 
     // MARK: - Service
@@ -110,7 +97,7 @@ public actor BackupService: Service {
     public func run() async throws {
         try startUp()
         started = true
-        onStarted()
+        notifications.started()
         logger.info(
             "rds-backupd started with \(Self.entries(schedule.entries.count)) from \(schedule.fileName)",
             metadata: BackupEvent.serviceStarted.metadata)
@@ -130,7 +117,7 @@ public actor BackupService: Service {
     public func requestStop() {
         guard !stopping else { return }
         stopping = true
-        onStopping()
+        notifications.stopping()
         shutdown.fire()
         logger.info("stopping: no new slots; in-flight slots finish or are recorded for the next start", metadata: BackupEvent.serviceStopping.metadata)
         wake()
@@ -160,10 +147,10 @@ public actor BackupService: Service {
     /// the status line with the rejection when the file was rejected.
     @discardableResult
     public func reloadRequested(path: String) async -> ReloadOutcome {
-        configuration.onReloading("reloading \(path)")
+        notifications.reloading("reloading \(path)")
         let outcome = reload(path: path)
         if case .reloaded = outcome { await configuration.onScheduleChanged(schedule) }
-        configuration.onReloaded(statusLine())
+        notifications.reloaded(statusLine())
         return outcome
     }
 
@@ -482,7 +469,7 @@ public actor BackupService: Service {
         guard let interval = configuration.watchdogInterval else { return }
         if let lastPing, now < lastPing.addingTimeInterval(interval.timeInterval) { return }
         lastPing = now
-        onWatchdog()
+        notifications.watchdog()
     }
 
     private func publishStatus(now: Date) {
@@ -500,7 +487,7 @@ public actor BackupService: Service {
         let line = renderStatus(now: now)
         if line != lastStatus {
             lastStatus = line
-            onStatus(line)
+            notifications.status(line)
         }
     }
 

@@ -22,13 +22,15 @@ struct ServiceDriver {
         let client = harness.client
         let logger = harness.logs.logger()
         let sharedGate = gate ?? APIGate(maxConcurrent: 4, requestsPerSecond: 1000, clock: clock)
+        var notifications = ServiceNotifications()
+        notifications.watchdog = { pings?.update { $0 += 1 } }
+        notifications.status = { line in statusLines?.update { $0.append(line) } }
         let service = BackupService(
             schedule: schedule, store: store, clock: clock, logger: logger, configuration: configuration,
             makeRunner: { _ in
                 SlotRunner(client: client, store: store, gate: sharedGate, clock: clock, logger: logger, pollInterval: .seconds(10), random: { 0.5 })
             },
-            onWatchdog: { pings?.update { $0 += 1 } },
-            onStatus: { line in statusLines?.update { $0.append(line) } })
+            notifications: notifications)
         let task = Task { try await service.run() }
         let driver = ServiceDriver(service: service, clock: clock, task: task)
         await driver.settle()
