@@ -25,7 +25,9 @@ DECLARATION = re.compile(
 )
 EXTENSION = re.compile(r"^\s*(?:(?:public|internal|fileprivate|private|package)\s+)?extension\s")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-MEMBER = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
+# `receiver.name`: an implicit member (`.name` after a space, `(` or `[`) is an enum case or a
+# static member of the type the context expects, not an extension member of another folder.
+MEMBER = re.compile(r"(?<=[A-Za-z0-9_)\]?!])\.([A-Za-z_][A-Za-z0-9_]*)")
 # Names too common to say anything about a reference (members every type has or may have).
 COMMON = {
     "init", "description", "id", "name", "value", "rawValue", "run", "start", "stop", "now", "sleep",
