@@ -73,7 +73,7 @@ import Testing
         try await SimulatorHarness.with { h async throws in
             let response = try await h.create("bk_replica", instance: SimulatorHarness.replica.id)
             #expect(response.status == 400)
-            #expect(response.errorCode == "DBS.200086")
+            #expect(response.errorCode == "DBS.201014")
         }
     }
 

@@ -22,6 +22,10 @@ struct SimState: Sendable {
     var randomFaults: RandomFaults?
     var requests: [RecordedRequest] = []
     var tokensIssued = 0
+    /// Refused password logins per user name (for IAM's lockout).
+    var failedLogins: [String: [Date]] = [:]
+    /// Agency key pairs issued by the metadata service, by period number.
+    var agencyPairs: [Int: SimulatorConfiguration.AccessKey] = [:]
     var backupsCreated = 0
     /// The rate limit's bucket: tokens left when last refilled, and when that was.
     var rateTokens: Double?

@@ -18,6 +18,9 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     case malformedJSON
     /// Revokes every token issued so far (they answer 401 `APIG.0307`), then handles the request.
     case expireAllTokens
+    /// Answers this API error without handling, e.g. 400 `DBS.200086` "This operation is not
+    /// allowed by the DB instance status" while an automated backup runs.
+    case apiError(status: Int, code: String, message: String)
 
     public var description: String {
         switch self {
@@ -29,6 +32,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         case .delayAfterHandling(let seconds): "delayAfterHandling(\(seconds)s)"
         case .malformedJSON: "malformedJSON"
         case .expireAllTokens: "expireAllTokens"
+        case .apiError(let status, let code, _): "apiError(\(status) \(code))"
         }
     }
 }
@@ -41,5 +45,9 @@ public enum SimulatedRoute: String, Sendable, CaseIterable, Equatable {
     case deleteBackup
     case listInstances
     case instanceTags
+    /// IAM's project list and catalog (access-key clients).
+    case iam
+    /// The ECS metadata service.
+    case metadata
     case any
 }

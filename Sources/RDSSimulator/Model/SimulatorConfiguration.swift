@@ -14,14 +14,30 @@ public struct SimulatorConfiguration: Sendable {
     }
 
     /// An access key pair; `securityToken` set means a temporary key that needs `X-Security-Token`.
+    /// A temporary key (with `securityToken`) stops working at `expiresAt` on the simulator clock:
+    /// the gateway then answers 401 APIG.0301 "... security token expired".
     public struct AccessKey: Sendable {
         public var accessKey: String
         public var secretKey: Secret
         public var securityToken: Secret?
-        public init(accessKey: String, secretKey: Secret, securityToken: Secret? = nil) {
+        public var expiresAt: Date?
+        public init(accessKey: String, secretKey: Secret, securityToken: Secret? = nil, expiresAt: Date? = nil) {
             self.accessKey = accessKey
             self.secretKey = secretKey
             self.securityToken = securityToken
+            self.expiresAt = expiresAt
+        }
+    }
+
+    /// The ECS metadata service of a host with an IAM agency (`GET /openstack/latest/securitykey`):
+    /// temporary keys valid `lifetime`, a new pair issued `renewAhead` before the current one
+    /// expires (OTC: one hour, 10 minutes), on the simulator clock.
+    public struct Agency: Sendable {
+        public var lifetime: TimeInterval = 3600
+        public var renewAhead: TimeInterval = 600
+        public init(lifetime: TimeInterval = 3600, renewAhead: TimeInterval = 600) {
+            self.lifetime = lifetime
+            self.renewAhead = renewAhead
         }
     }
 
@@ -46,6 +62,12 @@ public struct SimulatorConfiguration: Sendable {
     public var accessKeys: [AccessKey] = [
         AccessKey(accessKey: "SIMULATORAK000000000", secretKey: Secret("simulator-secret-key-0000000000000000000"))
     ]
+    /// The metadata service's agency keys; nil: the route answers 404 (a host without an agency).
+    public var agency: Agency? = Agency()
+    /// IAM locks a user after this many refused passwords within `lockoutWindow` (OTC's default
+    /// login policy: 5 in 15 minutes); while locked even the right password gets 401 IAM.0061.
+    public var lockoutThreshold = 5
+    public var lockoutWindow: TimeInterval = 15 * 60
     /// Token lifetime on the simulator clock (the real one is 24 h).
     public var tokenLifetime: TimeInterval = 24 * 3600
     /// How long a backup stays BUILDING on the simulator clock.

@@ -60,8 +60,13 @@ enum Authenticator {
             let signature = fields["Signature"], !signedList.isEmpty
         else { return signFailed }
 
-        guard let key = state.configuration.accessKeys.first(where: { $0.accessKey == accessKey }) else {
+        guard let key = state.configuration.accessKeys.first(where: { $0.accessKey == accessKey })
+            ?? state.agencyPairs.values.first(where: { $0.accessKey == accessKey })
+        else {
             return refuse("APIG.0301", iamPrefix + "access key \(accessKey) does not exist")
+        }
+        if let expiresAt = key.expiresAt, exchange.now >= expiresAt {
+            return refuse("APIG.0301", iamPrefix + "security token expired")
         }
         if let expected = key.securityToken {
             guard request.header("X-Security-Token") == expected.reveal() else {

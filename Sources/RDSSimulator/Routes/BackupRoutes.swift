@@ -6,7 +6,7 @@ import Foundation
 /// open (UNCONFIRMED, docs/rds-api.md §10):
 /// - invalid name → 400 DBS.280277 "Invalid object name." (no backup-specific code exists);
 /// - duplicate name → 409 DBS.201201 "The object already exists."; scope per `nameUniqueness`;
-/// - Replica → 400 DBS.200086 (the refusal is permanent, so not a 409 that clients retry);
+/// - Replica → 400 DBS.201014 (documented both for replicas and for a status that forbids it);
 /// - instance not ACTIVE → 409 DBS.201202, a backup already BUILDING (or status `BACKING UP`) → 409 DBS.201205;
 /// - manual backup quota → 413 RDS.3003 (the only documented backup-quota code, from v1);
 /// - checks run in the order: body, name, description, instance, replica, databases, name clash, quota,
@@ -52,7 +52,7 @@ enum BackupRoutes {
             return .rdsError(404, "DBS.200002", "The DB instance does not exist.")
         }
         if instance.type == .replica {
-            return .rdsError(400, "DBS.200086", "This operation is not allowed by the DB instance status.")
+            return .rdsError(400, "DBS.201014", "This operation is not allowed for the DB instance.")
         }
         if let databases = body.databases {
             // Partial backups exist for SQL Server only; an empty list or an empty name is malformed.

@@ -8,6 +8,12 @@ enum RouteMatch: Sendable, Equatable {
     case deleteBackup(projectID: String, backupID: String)
     case listInstances(projectID: String)
     case instanceTags(projectID: String, instanceID: String)
+    /// `GET /v3/projects?name=`: IAM's project list (access-key clients resolve a project name).
+    case iamProjects
+    /// `GET /v3/auth/catalog`: IAM's catalog for the caller's project (access-key clients).
+    case iamCatalog
+    /// `GET /openstack/latest/securitykey`: the ECS metadata service's agency keys.
+    case metadataSecurityKey
     /// An unknown path or method: the gateway answers APIG.0101.
     case unknown
 
@@ -17,6 +23,12 @@ enum RouteMatch: Sendable, Equatable {
             self = .identityVersion
         case ("POST", 3) where segments == ["v3", "auth", "tokens"]:
             self = .token
+        case ("GET", 2) where segments == ["v3", "projects"]:
+            self = .iamProjects
+        case ("GET", 3) where segments == ["v3", "auth", "catalog"]:
+            self = .iamCatalog
+        case ("GET", 3) where segments == ["openstack", "latest", "securitykey"]:
+            self = .metadataSecurityKey
         case ("POST", 3) where segments[0] == "v3" && segments[2] == "backups":
             self = .createBackup(projectID: segments[1])
         case ("GET", 3) where segments[0] == "v3" && segments[2] == "backups":
@@ -42,6 +54,8 @@ enum RouteMatch: Sendable, Equatable {
         case .deleteBackup: .deleteBackup
         case .listInstances: .listInstances
         case .instanceTags: .instanceTags
+        case .iamProjects, .iamCatalog: .iam
+        case .metadataSecurityKey: .metadata
         case .unknown: nil
         }
     }

@@ -73,6 +73,11 @@ struct SimResponse: Sendable {
     }
 
     /// A keystone-style IAM error.
+    /// An IAM error in OTC's `error_code`/`error_msg` shape (e.g. IAM.0061 "account locked").
+    static func iamError(_ status: Int, _ code: String, _ message: String) -> SimResponse {
+        json(status, RDSWire.ErrorResponse(error_code: code, error_msg: message))
+    }
+
     static func keystoneError(_ status: Int, _ message: String, _ title: String) -> SimResponse {
         json(status, IAMWire.ErrorResponse(error: .init(code: status, message: message, title: title)))
     }

@@ -19,10 +19,20 @@ enum TokenRoute {
         let domainMatches =
             user.domain.map { ($0.name == nil || $0.name == config.domainName) && ($0.id == nil || $0.id == config.domainID) }
             ?? false
+        // IAM's login policy: too many refused passwords lock the user, right password or not.
+        let recentFailures = (state.failedLogins[user.name ?? ""] ?? []).filter {
+            exchange.now.timeIntervalSince($0) < config.lockoutWindow
+        }
+        if recentFailures.count >= config.lockoutThreshold {
+            return .iamError(401, "IAM.0061", "The account is locked.")
+        }
         guard domainMatches, let name = user.name,
             let known = config.users.first(where: { $0.name == name }),
             known.password.reveal() == user.password
-        else { return unauthorized }
+        else {
+            state.failedLogins[user.name ?? "", default: []] = recentFailures + [exchange.now]
+            return unauthorized
+        }
 
         // Project scope wins over domain scope (IAM-DOC); no scope gives an unscoped token.
         var projectID: String?

@@ -46,6 +46,15 @@ final class SimulatorCore: Sendable {
                 return TokenRoute.issue(&state, exchange)
             case .identityVersion:
                 return TokenRoute.version(exchange)
+            case .iamProjects:
+                return Authenticator.authenticate(&state, exchange, projectID: state.configuration.projectID)
+                    ?? IAMRoutes.projects(&state, exchange)
+            case .iamCatalog:
+                let projectID = exchange.request.header("X-Project-Id") ?? state.configuration.projectID
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? IAMRoutes.catalog(&state, exchange)
+            case .metadataSecurityKey:
+                return IAMRoutes.securityKey(&state, exchange)
             case .createBackup(let projectID):
                 return Authenticator.authenticate(&state, exchange, projectID: projectID)
                     ?? BackupRoutes.create(&state, exchange)
@@ -78,6 +87,8 @@ final class SimulatorCore: Sendable {
             return SimResponse(status: 502, headers: [(name: "Content-Type", value: "text/html")], body: Array(html.utf8))
         case .serverError(let status):
             return .rdsError(status, "DBS.108000", "Server failure.")
+        case .apiError(let status, let code, let message):
+            return .rdsError(status, code, message)
         case .throttled(let retryAfter):
             var response = SimResponse.gatewayError(
                 429, "APIG.0308", "The throttling threshold has been reached: policy user over ratelimit,limit:10,time:1 minute",
