@@ -66,7 +66,9 @@ YAML
 
 export OS_CLIENT_CONFIG_FILE="$WORK/clouds.yaml"
 started=$(date +%s)
-if "$VENV/bin/python" scripts/peer_check.py "$VENV/bin/openstack"; then
+# The second part uses the clouds.yaml of the client tests (Tests/Fixtures/otc-clouds.yaml) unchanged.
+if "$VENV/bin/python" scripts/peer_check.py "$VENV/bin/openstack" Tests/Fixtures/otc-clouds.yaml \
+    "${RDS_BACKUPD_BIN:-.build/debug/rds-backupd}" "http://127.0.0.1:$PORT/v3"; then
     echo "peer-check: passed in $(( $(date +%s) - started ))s"
 else
     echo "peer-check: FAILED; simulator log:" >&2

@@ -4,6 +4,7 @@ Called by peer-check.sh with the path of the venv's `openstack`; OS_CLIENT_CONFI
 clouds.yaml with a cloud named `simulator` (the simulator's demo instances and default user).
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -62,7 +63,7 @@ check(created.get("type") == "manual", "create type manual")
 
 refused("DBS.201201", "rds", "backup", "create", name, "orders", "-f", "json")  # instance by name; duplicate
 refused("DBS.280277", "rds", "backup", "create", "1-bad-name", ORDERS, "-f", "json")
-refused("DBS.200086", "rds", "backup", "create", "replica_backup", REPLICA, "-f", "json")
+refused("DBS.201014", "rds", "backup", "create", "replica_backup", REPLICA, "-f", "json")
 # The peer resolves the instance itself (GET /instances?id=, then ?name=) and stops when both are empty.
 refused("No Instance found", "rds", "backup", "create", "ghost_backup", "00000000000000000000000000000000in01", "-f", "json")
 
@@ -88,6 +89,32 @@ check(deleted is not None, "backup delete of the completed backup succeeds")
 after = succeeds("rds", "backup", "list", INVENTORY, "-f", "json") or []
 check(all(row_id(b) != waited_id for b in after) or len(after) == 1,
       "after delete the backup is DELETING or gone")
+
+# The very clouds.yaml the client tests load (python-otcextensions' sample for OTC: profile: otc,
+# project by name, ak/sk "for OBS"), given unchanged to both tools; only the IAM URL is overridden
+# so that both reach the simulator. Both must accept it and see the same project.
+OTC_CLOUDS = sys.argv[2]
+RDS_BACKUPD = sys.argv[3]
+AUTH_URL = sys.argv[4]
+otc_env = dict(os.environ, OS_CLIENT_CONFIG_FILE=OTC_CLOUDS)
+otc_env.pop("OS_CLOUD", None)
+print(f"$ openstack --os-cloud otc --os-auth-url {AUTH_URL} rds instance list -f json   (OS_CLIENT_CONFIG_FILE={OTC_CLOUDS})", flush=True)
+listed = subprocess.run([OPENSTACK, "--os-cloud", "otc", "--os-auth-url", AUTH_URL, "rds", "instance", "list", "-f", "json"],
+                        capture_output=True, text=True, timeout=400, env=otc_env)
+check(listed.returncode == 0, f"the OpenStack CLI accepts the sample clouds.yaml ({listed.stderr.strip()[-300:]})")
+peer_ids = sorted(row_id(i) for i in json.loads(listed.stdout)) if listed.returncode == 0 else []
+check(ORDERS in peer_ids, "the OpenStack CLI lists the demo instance with it")
+otc_name = "peer_otc_" + stamp
+print(f"$ rds-backupd create-backup --os-cloud otc --auth-url {AUTH_URL} --instance {ORDERS} --name {otc_name}", flush=True)
+ours = subprocess.run([RDS_BACKUPD, "create-backup", "--os-cloud", "otc", "--auth-url", AUTH_URL,
+                       "--instance", ORDERS, "--name", otc_name],
+                      capture_output=True, text=True, timeout=120, env=otc_env)
+check(ours.returncode == 0, f"rds-backupd accepts the same clouds.yaml ({ours.stderr.strip()[-300:]})")
+seen = subprocess.run([OPENSTACK, "--os-cloud", "otc", "--os-auth-url", AUTH_URL, "rds", "backup", "list", ORDERS, "-f", "json"],
+                      capture_output=True, text=True, timeout=400, env=otc_env)
+names = [b.get("name") or b.get("Name") for b in json.loads(seen.stdout)] if seen.returncode == 0 else []
+check(otc_name in names, "the backup rds-backupd made with that file is the one the OpenStack CLI lists: same project")
+check("OBS" not in ours.stderr and "access key" not in ours.stderr.lower(), "the ak/sk kept for OBS were not used")
 
 if failures:
     print("\npeer-check failures:\n  " + "\n  ".join(failures), file=sys.stderr)

@@ -21,8 +21,13 @@ public final class RDSAPIClient: Sendable {
 
     enum Authenticator: Sendable {
         case token(TokenProvider)
-        case accessKey(AccessKeyCredentials, projectID: String)
+        case keys(KeyProvider)
     }
+
+    /// Keeps refused credentials from being presented again (see `CredentialGate`).
+    public let credentialGate: CredentialGate
+    /// The IAM URL in use (nil: keys with a project id and no IAM URL known).
+    let iamURL: EndpointURL?
 
     /// Builds a client; validates URLs and credentials shape, sends nothing.
     public init(
@@ -33,14 +38,21 @@ public final class RDSAPIClient: Sendable {
         self.transport = transport
         self.logger = logger
         self.now = now
-        switch try AuthPlan(profile) {
-        case .token(let authURL, let password):
+        let plan = try AuthPlan(profile)
+        iamURL = plan.iamURL
+        credentialGate = CredentialGate(
+            credentials: profile.credentials, reread: profile.origin.reread, cooldown: profile.refusalCooldown, now: now)
+        if plan.usesToken, let iamURL = plan.iamURL {
             authenticator = .token(
                 TokenProvider(
-                    authURL: authURL, credentials: password, projectID: profile.projectID,
+                    authURL: iamURL, gate: credentialGate, projectID: profile.projectID,
                     projectName: profile.projectName, transport: transport, now: now, logger: logger))
-        case .accessKey(let keys, let projectID):
-            authenticator = .accessKey(keys, projectID: projectID)
+        } else {
+            authenticator = .keys(
+                KeyProvider(
+                    gate: credentialGate, iamURL: plan.iamURL, region: profile.region, projectID: profile.projectID,
+                    projectName: profile.projectName, wantsCatalog: profile.endpoint == nil, transport: transport,
+                    now: now, logger: logger))
         }
     }
 
@@ -50,34 +62,49 @@ public final class RDSAPIClient: Sendable {
         _ = try AuthPlan(profile)
     }
 
+    /// Forgets that IAM refused the credentials and reads their source again (the service's
+    /// reload: the operator says "try again").
+    public func credentialsReloaded() async {
+        await credentialGate.reset()
+    }
+
     /// How a profile authenticates, with every URL validated.
-    private enum AuthPlan {
-        case token(authURL: EndpointURL, PasswordCredentials)
-        case accessKey(AccessKeyCredentials, projectID: String)
+    private struct AuthPlan {
+        var usesToken: Bool
+        var iamURL: EndpointURL?
 
         init(_ profile: CloudProfile) throws(ClientConfigurationError) {
             if let endpoint = profile.endpoint { _ = try EndpointURL(endpoint, purpose: "endpoint") }
+            let authText = profile.authURL ?? RegionTable.entries[profile.region]?.iam
+            if case .agency(let agency) = profile.credentials {
+                guard let components = URLComponents(string: agency.metadataURL), components.host != nil,
+                    components.scheme == "http" || components.scheme == "https"
+                else {
+                    throw ClientConfigurationError("the metadata URL '\(agency.metadataURL)' is not an http URL")
+                }
+            }
             switch profile.credentials {
-            case .password(let password):
-                let authText: String
-                if let configured = profile.authURL {
-                    authText = configured
-                } else if let entry = RegionTable.entries[profile.region] {
-                    authText = entry.iam
-                } else {
+            case .password:
+                guard authText != nil else {
                     throw RegionTable.unknownRegion(profile.region, what: "auth_url (OS_AUTH_URL)")
                 }
-                var authURL = try EndpointURL(authText, purpose: "auth_url")
-                if !authURL.path.hasSuffix("/v3") { authURL = try EndpointURL(authURL.appending(path: "v3"), purpose: "auth_url") }
-                self = .token(authURL: authURL, password)
-            case .accessKey(let keys):
-                guard let projectID = profile.projectID else {
-                    throw ClientConfigurationError("access-key signing needs the project id")
+                usesToken = true
+            case .accessKey, .agency:
+                if profile.projectID == nil && authText == nil {
+                    throw ClientConfigurationError(
+                        "access-key signing with a project name needs IAM to look up its id: set auth_url (OS_AUTH_URL), or the project id")
                 }
-                if profile.endpoint == nil && RegionTable.entries[profile.region] == nil {
+                if profile.endpoint == nil && RegionTable.entries[profile.region] == nil && authText == nil {
                     throw RegionTable.unknownRegion(profile.region, what: "endpoint")
                 }
-                self = .accessKey(keys, projectID: projectID)
+                usesToken = false
+            }
+            if let text = authText {
+                var url = try EndpointURL(text, purpose: "auth_url")
+                if !url.path.hasSuffix("/v3") { url = try EndpointURL(url.appending(path: "v3"), purpose: "auth_url") }
+                iamURL = url
+            } else {
+                iamURL = nil
             }
         }
     }
@@ -87,7 +114,18 @@ public final class RDSAPIClient: Sendable {
     /// `POST /v3/{project_id}/backups`: starts a manual backup; the answer is normally `BUILDING`.
     public func createBackup(_ request: CreateBackupRequest) async throws -> Backup {
         let operation = "create backup \(request.name) of instance \(request.instanceID)"
-        let response = try await send(operation: operation, method: .POST, path: "backups", query: [], body: request.jsonBody())
+        let response: HTTPResponseData
+        do {
+            response = try await send(operation: operation, method: .POST, path: "backups", query: [], body: request.jsonBody())
+        } catch var error as RDSError where error.code == "DBS.201014" {
+            // Documented both for "the instance status forbids it" (busy) and for read replicas
+            // (never): ask which. If the instance cannot be read, it stays busy.
+            if let instance = try? await instance(id: request.instanceID), instance.isReplica {
+                error.errorClass = .permanent
+                error.message += " (the instance is a read replica, which cannot be backed up manually; back up its primary)"
+            }
+            throw error
+        }
         struct Envelope: Decodable { var backup: Backup }
         do {
             return try JSONDecoder().decode(Envelope.self, from: Data(response.body)).backup
@@ -151,8 +189,9 @@ public final class RDSAPIClient: Sendable {
     /// Where calls go, as resolved now (authenticates when the endpoint comes from the catalog).
     public func serviceRoot() async throws -> ServiceRoot {
         switch authenticator {
-        case .accessKey(_, let projectID):
-            return try resolveRoot(projectID: projectID, catalog: [])
+        case .keys(let provider):
+            let signing = try await provider.signing(operation: "resolve the endpoint")
+            return try resolveRoot(projectID: signing.projectID, catalogURL: signing.catalogRDS)
         case .token(let provider):
             let token = try await provider.token()
             return try resolveRoot(projectID: token.projectID, catalog: token.catalog)
@@ -204,15 +243,32 @@ public final class RDSAPIClient: Sendable {
         operation: String, method: HTTPMethod, path: String, query: [(name: String, value: String)], body: [UInt8]
     ) async throws -> HTTPResponseData {
         switch authenticator {
-        case .accessKey(let keys, let projectID):
-            let root = try resolveRoot(projectID: projectID, catalog: [])
-            return try await exchange(
-                operation: operation, method: method, root: root, path: path, query: query, body: body
-            ) { headers, fullPath in
-                headers.append(("X-Project-Id", projectID))
-                if let token = keys.securityToken { headers.append(("X-Security-Token", token.reveal())) }
-                let signer = SDKSigner(accessKey: keys.accessKey, secretKey: keys.secretKey)
-                headers += signer.sign(method: method.rawValue, path: fullPath, query: query, headers: headers, body: body, date: self.now())
+        case .keys(let provider):
+            var retriedKeys = false
+            while true {
+                let signing = try await provider.signing(operation: operation)
+                let root = try resolveRoot(projectID: signing.projectID, catalogURL: signing.catalogRDS)
+                do {
+                    return try await exchange(
+                        operation: operation, method: method, root: root, path: path, query: query, body: body
+                    ) { headers, fullPath in
+                        headers.append(("X-Project-Id", signing.projectID))
+                        if let token = signing.keys.securityToken { headers.append(("X-Security-Token", token.reveal())) }
+                        let signer = SDKSigner(accessKey: signing.keys.accessKey, secretKey: signing.keys.secretKey)
+                        headers += signer.sign(
+                            method: method.rawValue, path: fullPath, query: query, headers: headers, body: body, date: self.now())
+                    }
+                } catch var error as RDSError where error.errorClass == .auth && error.status == 401 {
+                    // Expired temporary keys: read their source again (agency: the metadata service).
+                    let (retry, explanation) = await provider.refused(signing.keys, status: error.status)
+                    if retry && !retriedKeys {
+                        retriedKeys = true
+                        logger.info("access keys refused, using the renewed ones", metadata: ["RDS_ERROR_CODE": "\(error.code ?? "-")"])
+                        continue
+                    }
+                    if !explanation.isEmpty { error.message += "; " + explanation }
+                    throw error
+                }
             }
         case .token(let provider):
             var retriedAuthentication = false
@@ -254,7 +310,7 @@ public final class RDSAPIClient: Sendable {
         } catch {
             logger.debug("request failed", metadata: ["method": "\(method.rawValue)", "path": "\(fullPath)", "error": "\(error.message)"])
             throw RDSError(
-                operation: operation, errorClass: error.isCertificateProblem ? .permanent : .transient,
+                operation: operation, errorClass: error.isCertificateProblem || error.isProxyProblem ? .permanent : .transient,
                 message: error.message, mayHaveTakenEffect: error.mayHaveReachedServer && method != .GET)
         }
         let requestID = response.requestID
@@ -276,10 +332,14 @@ public final class RDSAPIClient: Sendable {
     }
 
     private func resolveRoot(projectID: String, catalog: [CatalogEntry]) throws(ClientConfigurationError) -> ServiceRoot {
+        try resolveRoot(projectID: projectID, catalogURL: CatalogEntry.rdsURL(in: catalog, region: profile.region))
+    }
+
+    private func resolveRoot(projectID: String, catalogURL: String?) throws(ClientConfigurationError) -> ServiceRoot {
         if let endpoint = profile.endpoint {
             return try ServiceRoot(rdsURL: endpoint, projectID: projectID, purpose: "endpoint")
         }
-        if let fromCatalog = CatalogEntry.rdsURL(in: catalog, region: profile.region) {
+        if let fromCatalog = catalogURL {
             return try ServiceRoot(rdsURL: fromCatalog, projectID: projectID, purpose: "catalog rdsv3 endpoint")
         }
         guard let entry = RegionTable.entries[profile.region] else {

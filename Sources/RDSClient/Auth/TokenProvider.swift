@@ -8,13 +8,16 @@ public struct IAMToken: Sendable {
     public var issuedAt: Date?
     public var projectID: String
     public var catalog: [CatalogEntry]
+    /// The project's name as the token says (nil when the answer has none).
+    public var projectName: String? = nil
 }
 
 /// Obtains IAM tokens by password (docs/rds-api.md §7.1), caches them until shortly before
 /// `expires_at`, and lets concurrent callers share one refresh.
 public actor TokenProvider {
     let authURL: EndpointURL
-    let credentials: PasswordCredentials
+    /// Hands out the password, or refuses fast after IAM refused it (never lock the user).
+    let gate: CredentialGate
     let projectID: String?
     let projectName: String?
     let transport: HTTPTransport
@@ -25,11 +28,11 @@ public actor TokenProvider {
     private var refresh: Task<IAMToken, any Error>?
 
     public init(
-        authURL: EndpointURL, credentials: PasswordCredentials, projectID: String?, projectName: String?,
+        authURL: EndpointURL, gate: CredentialGate, projectID: String?, projectName: String?,
         transport: HTTPTransport, now: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.authURL = authURL
-        self.credentials = credentials
+        self.gate = gate
         self.projectID = projectID
         self.projectName = projectName
         self.transport = transport
@@ -63,6 +66,10 @@ public actor TokenProvider {
 
     private func requestToken() async throws -> IAMToken {
         let operation = "authenticate with IAM"
+        let admitted = try await gate.admit(operation: operation)
+        guard case .password(let credentials) = admitted else {
+            throw RDSError(operation: operation, errorClass: .permanent, message: "the credentials are not a password")
+        }
         var user: [String: Any] = ["name": credentials.username, "password": credentials.password.reveal()]
         if let domainID = credentials.userDomainID {
             user["domain"] = ["id": domainID]
@@ -86,13 +93,17 @@ public actor TokenProvider {
             response = try await transport.send(spec)
         } catch {
             throw RDSError(
-                operation: operation, errorClass: error.isCertificateProblem ? .permanent : .transient,
+                operation: operation, errorClass: error.isCertificateProblem || error.isProxyProblem ? .permanent : .transient,
                 message: "\(error.message) (\(authURL))")
         }
         guard (200..<300).contains(response.status) else {
             let parsed = APIErrorBody.parse(response.body, status: response.status)
             var errorClass = ErrorClassifier.classify(status: response.status, code: parsed.code, message: parsed.message)
             if response.status == 400 || response.status == 403 || response.status == 404 { errorClass = .auth }
+            if response.status == 401 || response.status == 403 {
+                // The password itself was refused: presenting it again counts towards IAM's lockout.
+                await gate.refused(admitted, reason: "HTTP \(response.status) from IAM\(parsed.code.map { $0 == String(response.status) ? "" : " " + $0 } ?? "")")
+            }
             throw RDSError(
                 operation: operation, errorClass: errorClass, status: response.status, code: parsed.code,
                 message: parsed.message, requestID: parsed.requestID ?? response.requestID,
@@ -105,7 +116,7 @@ public actor TokenProvider {
         }
         struct Envelope: Decodable {
             struct Token: Decodable {
-                struct Project: Decodable { var id: String }
+                struct Project: Decodable { var id: String; var name: String? }
                 var expires_at: String
                 var issued_at: String?
                 var project: Project?
@@ -134,7 +145,7 @@ public actor TokenProvider {
         logger.debug("obtained IAM token", metadata: ["expires_at": "\(envelope.token.expires_at)", "project": "\(scopedProject)"])
         return IAMToken(
             value: Secret(tokenValue), expiresAt: expiresAt, issuedAt: envelope.token.issued_at.flatMap(APITime.parse),
-            projectID: scopedProject, catalog: envelope.token.catalog ?? [])
+            projectID: scopedProject, catalog: envelope.token.catalog ?? [], projectName: envelope.token.project?.name)
     }
 }
 

@@ -31,17 +31,88 @@ public struct AccessKeyCredentials: Sendable, Hashable, CustomStringConvertible 
     public var description: String { "access key \(accessKey)" + (securityToken == nil ? "" : " (temporary)") }
 }
 
+/// Temporary access keys from the ECS metadata service of a host with an IAM agency: nothing
+/// secret on disk; the keys are fetched, and fetched again before they expire.
+public struct AgencyCredentials: Sendable, Hashable, CustomStringConvertible {
+    /// The metadata service's security-key URL; on OTC `http://169.254.169.254/openstack/latest/securitykey`.
+    public var metadataURL: String
+
+    public static let defaultMetadataURL = "http://169.254.169.254/openstack/latest/securitykey"
+
+    public init(metadataURL: String = AgencyCredentials.defaultMetadataURL) {
+        self.metadataURL = metadataURL
+    }
+
+    public var description: String { "agency keys from \(metadataURL)" }
+}
+
 /// How the client proves who it is.
 public enum Credentials: Sendable, Hashable, CustomStringConvertible {
     case password(PasswordCredentials)
     case accessKey(AccessKeyCredentials)
+    case agency(AgencyCredentials)
 
     public var description: String {
         switch self {
         case .password(let p): p.description
         case .accessKey(let k): k.description
+        case .agency(let a): a.description
         }
     }
+
+    /// The method in one word, as `check-config --online` prints it.
+    public var method: String {
+        switch self {
+        case .password: "password"
+        case .accessKey(let keys): keys.securityToken == nil ? "access keys" : "temporary keys"
+        case .agency: "agency"
+        }
+    }
+}
+
+/// Where a profile's settings came from, for `check-config --online` and for re-reading the
+/// credentials when they are refused or expire. Holds no secret.
+public struct ProfileOrigin: Sendable, Hashable {
+    /// The credential source in words, e.g. `clouds.yaml cloud 'otc' (/etc/openstack/clouds.yaml)`.
+    public var source: String
+    /// Where the IAM URL came from: `setting`, `profile otc`, or `region table`.
+    public var authURLFrom: String
+    /// Where the region came from: `setting`, `project name`, `profile otc`.
+    public var regionFrom: String
+    /// Choices a user may not expect (e.g. access keys present but not used).
+    public var notes: [String]
+    /// How to read the same source again; nil when it cannot change (the process environment).
+    public var reread: CredentialReread?
+
+    public init(
+        source: String = "given", authURLFrom: String = "setting", regionFrom: String = "setting", notes: [String] = [],
+        reread: CredentialReread? = nil
+    ) {
+        self.source = source
+        self.authURLFrom = authURLFrom
+        self.regionFrom = regionFrom
+        self.notes = notes
+        self.reread = reread
+    }
+}
+
+/// Reads a profile's credential source again (files an external rotator may have replaced).
+/// Keeps the loader's environment, which may hold secrets: it never prints or dumps it.
+public struct CredentialReread: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
+    let source: AuthSource
+    let overrides: ProfileOverrides
+    let environment: [String: String]
+    let homeDirectory: String?
+    let currentDirectory: String
+
+    /// The profile as the source says now.
+    public func load() throws(ClientConfigurationError) -> CloudProfile {
+        try CredentialLoader(environment: environment, homeDirectory: homeDirectory, currentDirectory: currentDirectory)
+            .load(source, overrides: overrides)
+    }
+
+    public var description: String { "re-read \(source)" }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// Everything needed to reach one cloud project: where, as whom, through which endpoints.
@@ -57,6 +128,12 @@ public struct CloudProfile: Sendable, Hashable, CustomStringConvertible {
     public var credentials: Credentials
     /// Extra CA certificates (PEM) trusted besides the system's.
     public var caBundlePath: String?
+    /// Where the settings came from (and how to read them again).
+    public var origin: ProfileOrigin = ProfileOrigin()
+    /// After IAM refuses these credentials, they are presented again only when they change, on a
+    /// reload, or after this long (never less than 15 minutes: OTC locks a user after 5 failed
+    /// logins in 15 minutes).
+    public var refusalCooldown: Duration = CredentialGate.defaultCooldown
 
     public init(
         region: String, projectID: String? = nil, projectName: String? = nil, authURL: String? = nil,

@@ -9,17 +9,20 @@ public enum AuthSource: Sendable, Hashable, CustomStringConvertible {
     case cloudsYAML(cloud: String)
     /// `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`): one file per `OS_*` variable.
     case credentialsDirectory
+    /// Temporary keys of the host's IAM agency from the ECS metadata service: no secret on disk.
+    case agency
 
-    /// Parses the schedule spelling: `env`, `credentials`, `clouds.yaml:NAME`.
+    /// Parses the schedule spelling: `env`, `credentials`, `agency`, `clouds.yaml:NAME`.
     public init(parsing text: String) throws(ClientConfigurationError) {
         switch text {
         case "env", "environment": self = .environment
         case "credentials": self = .credentialsDirectory
+        case "agency": self = .agency
         default:
             let prefix = "clouds.yaml:"
             guard text.hasPrefix(prefix), text.count > prefix.count else {
                 throw ClientConfigurationError(
-                    "auth '\(text)' is not known; use \"env\", \"credentials\" or \"clouds.yaml:CLOUD\"")
+                    "auth '\(text)' is not known; use \"env\", \"credentials\", \"agency\" or \"clouds.yaml:CLOUD\"")
             }
             self = .cloudsYAML(cloud: String(text.dropFirst(prefix.count)))
         }
@@ -30,6 +33,7 @@ public enum AuthSource: Sendable, Hashable, CustomStringConvertible {
         case .environment: "env"
         case .cloudsYAML(let cloud): "clouds.yaml:\(cloud)"
         case .credentialsDirectory: "credentials"
+        case .agency: "agency"
         }
     }
 }
@@ -42,11 +46,14 @@ public struct ProfileOverrides: Sendable, Hashable {
     public var authURL: String?
     public var endpoint: String?
     public var caBundlePath: String?
+    /// How long refused credentials rest before one more attempt (at least 15 minutes).
+    public var refusalCooldown: Duration?
 
     public init(
         region: String? = nil, projectID: String? = nil, projectName: String? = nil, authURL: String? = nil,
-        endpoint: String? = nil, caBundlePath: String? = nil
+        endpoint: String? = nil, caBundlePath: String? = nil, refusalCooldown: Duration? = nil
     ) {
+        self.refusalCooldown = refusalCooldown
         self.region = region
         self.projectID = projectID
         self.projectName = projectName
@@ -79,7 +86,7 @@ public struct CredentialLoader: Sendable {
     public func load(_ source: AuthSource, overrides: ProfileOverrides = .init()) throws(ClientConfigurationError)
         -> CloudProfile
     {
-        let settings: Settings
+        var settings: Settings
         switch source {
         case .environment:
             settings = Settings(variables: environment, origin: "environment")
@@ -87,8 +94,26 @@ public struct CredentialLoader: Sendable {
             settings = Settings(variables: try credentialsDirectoryVariables(), origin: "credentials directory")
         case .cloudsYAML(let cloud):
             settings = try cloudsYAMLSettings(cloud: cloud)
+        case .agency:
+            settings = Settings(variables: environment, origin: "agency (ECS metadata)")
+            settings.agencyURL = environment["RDS_BACKUPD_METADATA_URL"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? AgencyCredentials.defaultMetadataURL
         }
-        return try settings.profile(overrides: overrides)
+        var profile = try settings.profile(overrides: overrides)
+        if source != .environment {
+            // The process environment cannot change; files (and the metadata service) can.
+            profile.origin.reread = CredentialReread(
+                source: source, overrides: overrides, environment: environment, homeDirectory: homeDirectory,
+                currentDirectory: currentDirectory)
+        }
+        if let cooldown = overrides.refusalCooldown ?? environment["RDS_BACKUPD_REFUSAL_COOLDOWN"].flatMap(CredentialGate.parseCooldown) {
+            guard cooldown >= CredentialGate.minimumCooldown else {
+                throw ClientConfigurationError(
+                    "the cool-down after refused credentials must be at least 15 minutes (OTC locks a user after 5 failed logins in 15 minutes)")
+            }
+            profile.refusalCooldown = cooldown
+        }
+        return profile
     }
 
     // MARK: - Sources
@@ -164,15 +189,27 @@ public struct CredentialLoader: Sendable {
             ("project_name", "OS_PROJECT_NAME"), ("tenant_name", "OS_TENANT_NAME"),
             ("ak", "OS_ACCESS_KEY"), ("access_key", "OS_ACCESS_KEY"),
             ("sk", "OS_SECRET_KEY"), ("secret_key", "OS_SECRET_KEY"),
-            ("security_token", "OS_SECURITY_TOKEN"),
+            // Temporary keys: the spellings of OTC's IAM answer and of the SDKs; `token` only
+            // counts next to access keys (alone it is a keystone token, which is not supported).
+            ("security_token", "OS_SECURITY_TOKEN"), ("securitytoken", "OS_SECURITY_TOKEN"),
+            ("token", "OS_SECURITY_TOKEN"),
         ]
-        for (key, variable) in authKeys {
+        for (key, variable) in authKeys where variables[variable] == nil {
             if let found = value(key, in: auth) ?? value(key, in: cloudObject) { variables[variable] = found }
         }
         if let region = value("region_name", in: cloudObject) { variables["OS_REGION_NAME"] = region }
         if let cacert = value("cacert", in: cloudObject) { variables["OS_CACERT"] = cacert }
         if let endpoint = value("rds_endpoint_override", in: cloudObject) { variables["RDS_ENDPOINT"] = endpoint }
-        return Settings(variables: variables, origin: "clouds.yaml cloud '\(cloud)' (\(path))")
+        if let authType = value("auth_type", in: cloudObject) { variables["OS_AUTH_TYPE"] = authType }
+        var settings = Settings(variables: variables, origin: "clouds.yaml cloud '\(cloud)' (\(path))")
+        if let vendor = value("profile", in: cloudObject) {
+            guard let known = VendorProfile.named(vendor) else {
+                throw ClientConfigurationError(
+                    "\(path): cloud '\(cloud)' names profile '\(vendor)', which is not known; known: \(VendorProfile.all.map(\.name).joined(separator: ", "))")
+            }
+            settings.vendor = known
+        }
+        return settings
     }
 
     static func cloud(named cloud: String, inFile path: String, required: Bool) throws(ClientConfigurationError)
@@ -232,6 +269,10 @@ public struct CredentialLoader: Sendable {
     struct Settings {
         var variables: [String: String]
         var origin: String
+        /// The clouds.yaml `profile:` (vendor defaults), if any.
+        var vendor: VendorProfile?
+        /// Set for the `agency` source: where the keys come from.
+        var agencyURL: String?
 
         func get(_ names: String...) -> String? {
             for name in names {
@@ -241,50 +282,91 @@ public struct CredentialLoader: Sendable {
         }
 
         func profile(overrides: ProfileOverrides) throws(ClientConfigurationError) -> CloudProfile {
-            guard let region = overrides.region ?? get("OS_REGION_NAME") else {
-                throw ClientConfigurationError("\(origin): no region; set OS_REGION_NAME (clouds.yaml: region_name) or the schedule's region")
-            }
-            let credentials: Credentials
-            if let accessKey = get("OS_ACCESS_KEY", "OS_AK") {
-                guard let secretKey = get("OS_SECRET_KEY", "OS_SK") else {
-                    throw ClientConfigurationError("\(origin): OS_ACCESS_KEY is set but OS_SECRET_KEY is missing")
-                }
-                credentials = .accessKey(
-                    AccessKeyCredentials(
-                        accessKey: accessKey, secretKey: Secret(secretKey),
-                        securityToken: get("OS_SECURITY_TOKEN").map(Secret.init)))
-            } else if let username = get("OS_USERNAME") {
-                guard let password = get("OS_PASSWORD") else {
-                    throw ClientConfigurationError("\(origin): OS_USERNAME is set but OS_PASSWORD is missing")
-                }
-                let domainName = get("OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME")
-                let domainID = get("OS_USER_DOMAIN_ID", "OS_DOMAIN_ID")
-                guard domainName != nil || domainID != nil else {
-                    throw ClientConfigurationError(
-                        "\(origin): password authentication needs the user's domain (account): set OS_USER_DOMAIN_NAME or OS_DOMAIN_NAME (clouds.yaml: user_domain_name)")
-                }
-                credentials = .password(
-                    PasswordCredentials(
-                        username: username, password: Secret(password), userDomainName: domainName,
-                        userDomainID: domainID))
-            } else {
-                throw ClientConfigurationError(
-                    "\(origin): no credentials; set OS_USERNAME and OS_PASSWORD (with OS_USER_DOMAIN_NAME), or OS_ACCESS_KEY and OS_SECRET_KEY")
-            }
             let projectID = overrides.projectID ?? get("OS_PROJECT_ID", "OS_TENANT_ID")
             let projectName = overrides.projectName ?? get("OS_PROJECT_NAME", "OS_TENANT_NAME")
+            var notes: [String] = []
+
+            // Region: the setting, else the project name's region part (OTC project names are the
+            // region or `region_subproject`), else the vendor profile's.
+            let region: String
+            let regionFrom: String
+            if let set = overrides.region ?? get("OS_REGION_NAME") {
+                (region, regionFrom) = (set, "setting")
+            } else if let name = projectName, let fromName = VendorProfile.region(ofProjectName: name) {
+                (region, regionFrom) = (fromName, "project name")
+            } else if let vendor {
+                (region, regionFrom) = (vendor.defaultRegion, "profile \(vendor.name)")
+            } else {
+                throw ClientConfigurationError("\(origin): no region; set OS_REGION_NAME (clouds.yaml: region_name or profile: otc) or the schedule's region")
+            }
+
+            let credentials = try credentials(notes: &notes)
             guard projectID != nil || projectName != nil else {
                 throw ClientConfigurationError("\(origin): no project; set OS_PROJECT_ID or OS_PROJECT_NAME, or the schedule's project_id")
             }
-            if case .accessKey = credentials, projectID == nil {
-                throw ClientConfigurationError("\(origin): access-key signing needs the project id (OS_PROJECT_ID), not only its name")
+
+            var authURL = overrides.authURL ?? get("OS_AUTH_URL")
+            var authURLFrom = authURL == nil ? "region table" : "setting"
+            if authURL == nil, let vendor {
+                authURL = vendor.authURL(region: region)
+                authURLFrom = "profile \(vendor.name)"
             }
-            return CloudProfile(
+            var profile = CloudProfile(
                 region: region, projectID: projectID, projectName: projectID == nil ? projectName : nil,
-                authURL: overrides.authURL ?? get("OS_AUTH_URL"),
-                endpoint: overrides.endpoint ?? get("RDS_ENDPOINT"),
-                credentials: credentials,
+                authURL: authURL, endpoint: overrides.endpoint ?? get("RDS_ENDPOINT"), credentials: credentials,
                 caBundlePath: overrides.caBundlePath ?? get("OS_CACERT"))
+            profile.origin = ProfileOrigin(source: origin, authURLFrom: authURLFrom, regionFrom: regionFrom, notes: notes)
+            return profile
+        }
+
+        /// Password wins over access keys when both are there (as openstacksdk, which ignores
+        /// `ak`/`sk`: OTC's own sample keeps them "for OBS"); `auth_type: aksk` (OS_AUTH_TYPE)
+        /// chooses the keys, `auth_type: password` insists on the password.
+        func credentials(notes: inout [String]) throws(ClientConfigurationError) -> Credentials {
+            if let agencyURL { return .agency(AgencyCredentials(metadataURL: agencyURL)) }
+            let authType = get("OS_AUTH_TYPE")?.lowercased()
+            let keys = get("OS_ACCESS_KEY", "OS_AK")
+            let username = get("OS_USERNAME")
+            let wantsKeys: Bool
+            switch authType {
+            case nil: wantsKeys = username == nil && keys != nil
+            case "aksk", "ak/sk", "access_key", "accesskey", "access-key": wantsKeys = true
+            case "password", "v3password": wantsKeys = false
+            case let other?:
+                throw ClientConfigurationError(
+                    "\(origin): auth_type '\(other)' is not supported; use password (the default) or aksk")
+            }
+            if wantsKeys {
+                guard let accessKey = keys else {
+                    throw ClientConfigurationError("\(origin): auth_type aksk but no access key; set ak (OS_ACCESS_KEY) and sk (OS_SECRET_KEY)")
+                }
+                guard let secretKey = get("OS_SECRET_KEY", "OS_SK") else {
+                    throw ClientConfigurationError("\(origin): OS_ACCESS_KEY is set but OS_SECRET_KEY is missing")
+                }
+                return .accessKey(
+                    AccessKeyCredentials(
+                        accessKey: accessKey, secretKey: Secret(secretKey),
+                        securityToken: get("OS_SECURITY_TOKEN").map(Secret.init)))
+            }
+            guard let username else {
+                throw ClientConfigurationError(
+                    "\(origin): no credentials; set OS_USERNAME and OS_PASSWORD (with OS_USER_DOMAIN_NAME), or OS_ACCESS_KEY and OS_SECRET_KEY")
+            }
+            guard let password = get("OS_PASSWORD") else {
+                throw ClientConfigurationError("\(origin): OS_USERNAME is set but OS_PASSWORD is missing")
+            }
+            let domainName = get("OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME")
+            let domainID = get("OS_USER_DOMAIN_ID", "OS_DOMAIN_ID")
+            guard domainName != nil || domainID != nil else {
+                throw ClientConfigurationError(
+                    "\(origin): password authentication needs the user's domain (account): set OS_USER_DOMAIN_NAME or OS_DOMAIN_NAME (clouds.yaml: user_domain_name)")
+            }
+            if keys != nil {
+                notes.append("access keys (ak/sk) present but not used: the password is preferred; auth_type: aksk (OS_AUTH_TYPE=aksk) selects the keys")
+            }
+            return .password(
+                PasswordCredentials(
+                    username: username, password: Secret(password), userDomainName: domainName, userDomainID: domainID))
         }
     }
 }

@@ -5,6 +5,10 @@ public enum ErrorClassifier {
         "DBS.201205", "DBS.201202", "DBS.200011", "DBS.200019", "DBS.200047", "DBS.212006",
         "DBS.200018", "DBS.200611", "DBS.200080", "DBS.200463", "DBS.201015", "DBS.201206",
         "DBS.212033", "DBS.280011", "DBS.280343", "DBS.280816",
+        // 400 "This operation is not allowed by the DB instance status": an automated backup or a
+        // resize is running (docs/api-notes.md). DBS.201014 is also documented for read replicas:
+        // `RDSAPIClient.createBackup` makes it permanent when the instance is one.
+        "DBS.200086", "DBS.201014",
     ]
     /// Codes that mean the credentials or the token are not accepted: re-authenticate once.
     public static let authCodes: Set<String> = [

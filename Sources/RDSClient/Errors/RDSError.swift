@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the client, the retry loop and the slot runner must treat a failed call
 /// (docs/rds-api.md §5, docs/architecture.md "Error classification").
 public enum ErrorClass: String, Sendable, Hashable, Codable, CaseIterable {
@@ -37,12 +39,16 @@ public struct RDSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// or a 2xx answer that could not be read). A create that fails this way must be resolved by
     /// listing before any second create.
     public var mayHaveTakenEffect: Bool
+    /// Set when the call failed fast because IAM refused these credentials earlier (this time is
+    /// when): nothing was sent. See `CredentialGate`.
+    public var credentialsRefusedAt: Date?
 
     public init(
         operation: String, errorClass: ErrorClass, status: Int? = nil, code: String? = nil,
         message: String, requestID: String? = nil, retryAfter: Duration? = nil,
-        mayHaveTakenEffect: Bool = false
+        mayHaveTakenEffect: Bool = false, credentialsRefusedAt: Date? = nil
     ) {
+        self.credentialsRefusedAt = credentialsRefusedAt
         self.operation = operation
         self.errorClass = errorClass
         self.status = status

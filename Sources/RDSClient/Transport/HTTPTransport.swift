@@ -45,6 +45,8 @@ public struct TransportFailure: Error, Sendable, CustomStringConvertible {
     public var mayHaveReachedServer: Bool
     /// The TLS peer was not trusted: a configuration problem, not worth retrying.
     public var isCertificateProblem: Bool
+    /// The proxy refused us (407) or answered nonsense: a configuration problem, not worth retrying.
+    public var isProxyProblem: Bool = false
     public var description: String { message }
 }
 
@@ -93,7 +95,11 @@ public final class HTTPTransport: Sendable {
         }
         self.proxyRules = try ProxyRules(environment: environment)
         self.direct = makeClient(proxy: nil)
-        self.proxied = proxyRules.proxy.map { makeClient(proxy: .server(host: $0.host, port: $0.port)) }
+        self.proxied = proxyRules.proxy.map { proxy in
+            // Credentials of the proxy URL go into Proxy-Authorization (basic), never into a message.
+            let authorization = proxy.credentials.map { HTTPClient.Authorization.basic(username: $0.user, password: $0.password.reveal()) }
+            return makeClient(proxy: .server(host: proxy.host, port: proxy.port, authorization: authorization))
+        }
     }
 
     /// Sends one request and collects the answer.
@@ -106,7 +112,8 @@ public final class HTTPTransport: Sendable {
             request.body = .bytes(ByteBuffer(bytes: spec.body))
         }
         let host = URLComponents(string: spec.url)?.host ?? ""
-        let client = (proxied != nil && proxyRules.useProxy(forHost: host)) ? proxied! : direct
+        let viaProxy = proxied != nil && proxyRules.useProxy(forHost: host)
+        let client = viaProxy ? proxied! : direct
         let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.requestTimeout.nanosecondsClamped))
         do {
             let response = try await client.execute(request, deadline: deadline)
@@ -124,6 +131,21 @@ public final class HTTPTransport: Sendable {
         } catch let failure as TransportFailure {
             throw failure
         } catch {
+            if viaProxy, let proxy = proxyRules.proxy, let clientError = error as? HTTPClientError {
+                if clientError == .proxyAuthenticationRequired {
+                    throw TransportFailure(
+                        message: "the proxy \(proxy.host):\(proxy.port) refused us (HTTP 407 Proxy Authentication Required); "
+                            + (proxy.credentials == nil
+                                ? "give its user and password in HTTPS_PROXY (http://user:password@host:port)"
+                                : "check the user and password in HTTPS_PROXY"),
+                        mayHaveReachedServer: false, isCertificateProblem: false, isProxyProblem: true)
+                }
+                if clientError == .invalidProxyResponse {
+                    throw TransportFailure(
+                        message: "the proxy \(proxy.host):\(proxy.port) did not open a tunnel (invalid proxy response)",
+                        mayHaveReachedServer: false, isCertificateProblem: false, isProxyProblem: true)
+                }
+            }
             throw Self.describe(error)
         }
     }
@@ -177,7 +199,13 @@ public final class HTTPTransport: Sendable {
 
 /// `HTTPS_PROXY` / `NO_PROXY` as curl reads them; loopback is never proxied.
 struct ProxyRules: Sendable {
-    var proxy: (host: String, port: Int)?
+    struct Proxy: Sendable {
+        var host: String
+        var port: Int
+        /// From `http://user:password@host:port` (percent-decoded).
+        var credentials: (user: String, password: Secret)?
+    }
+    var proxy: Proxy?
     var noProxy: [String]
 
     init(environment: [String: String]) throws(ClientConfigurationError) {
@@ -187,7 +215,11 @@ struct ProxyRules: Sendable {
             guard let components = URLComponents(string: withScheme), let host = components.host, !host.isEmpty else {
                 throw ClientConfigurationError("HTTPS_PROXY '\(Self.withoutUserInfo(raw))' is not a proxy URL (http://host:port)")
             }
-            proxy = (host, components.port ?? 80)
+            var credentials: (user: String, password: Secret)?
+            if let user = components.user, !user.isEmpty {
+                credentials = (user, Secret(components.password ?? ""))
+            }
+            proxy = Proxy(host: host, port: components.port ?? 80, credentials: credentials)
         } else {
             proxy = nil
         }
@@ -203,7 +235,8 @@ struct ProxyRules: Sendable {
     }
 
     func useProxy(forHost host: String) -> Bool {
-        guard proxy != nil, !EndpointURL.isLoopback(host) else { return false }
+        // Loopback and link-local (the ECS metadata service, 169.254.169.254) never go through a proxy.
+        guard proxy != nil, !EndpointURL.isLoopback(host), !host.hasPrefix("169.254.") else { return false }
         let lowered = host.lowercased()
         for entry in noProxy {
             if entry == "*" { return false }
