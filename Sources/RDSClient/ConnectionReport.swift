@@ -50,7 +50,7 @@ extension RDSAPIClient {
     /// Authenticates (or resolves the keys' project and catalog) and says what was chosen.
     public func describeConnection() async throws -> ConnectionReport {
         let root = try await serviceRoot()
-        let credentials = await credentialGate.credentials
+        let credentials = credentialGate.credentials
         var projectName = profile.projectName
         let rdsFrom: String
         switch authenticator {

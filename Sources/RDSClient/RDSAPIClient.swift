@@ -64,8 +64,8 @@ public final class RDSAPIClient: Sendable {
 
     /// Forgets that IAM refused the credentials and reads their source again (the service's
     /// reload: the operator says "try again").
-    public func credentialsReloaded() async {
-        await credentialGate.reset()
+    public func credentialsReloaded() {
+        credentialGate.reset()
     }
 
     /// How a profile authenticates, with every URL validated.

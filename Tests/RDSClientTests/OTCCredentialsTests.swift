@@ -211,7 +211,7 @@ import Testing
             _ = await failure { _ = try await client.listInstances() }
             _ = await failure { _ = try await client.listInstances() }
             #expect(posts() == 2, "one attempt after the cool-down")
-            await client.credentialsReloaded()
+            client.credentialsReloaded()
             _ = await failure { _ = try await client.listInstances() }
             #expect(posts() == 3, "a reload lets one attempt through")
         }

@@ -63,19 +63,19 @@ actor KeyProvider {
     /// The API refused `keys`. Returns true when new keys are at hand (retry once), false when
     /// the same keys would be presented again: then the gate closes for them.
     func refused(_ keys: AccessKeyCredentials, status: Int?) async -> (retry: Bool, explanation: String) {
-        let credentials = await gate.credentials
+        let credentials = gate.credentials
         if case .agency(let agency) = credentials {
             agencyCache = nil
             if let fresh = try? await fetchAgencyKeys(agency, operation: "renew agency keys"), fresh != keys {
                 return (true, "")
             }
-            await gate.refused(credentials, reason: "agency keys refused")
+            gate.refused(credentials, reason: "agency keys refused")
             return (false, "the agency keys from \(agency.metadataURL) were refused and the metadata service has no newer ones")
         }
-        if await gate.renewFromSource() != nil { return (true, "") }
+        if gate.renewFromSource() != nil { return (true, "") }
         let temporary = keys.securityToken != nil
         let reread = gate.canReread ? "read again from their source: unchanged" : "their source (the environment) cannot change while running"
-        await gate.refused(credentials, reason: temporary ? "temporary keys expired or refused" : "access key refused")
+        gate.refused(credentials, reason: temporary ? "temporary keys expired or refused" : "access key refused")
         return (
             false,
             temporary
@@ -90,7 +90,7 @@ actor KeyProvider {
     // MARK: - Keys
 
     private func currentKeys(operation: String) async throws -> AccessKeyCredentials {
-        switch try await gate.admit(operation: operation) {
+        switch try gate.admit(operation: operation) {
         case .accessKey(let keys):
             return keys
         case .agency(let agency):
@@ -198,8 +198,8 @@ actor KeyProvider {
             let parsed = APIErrorBody.parse(response.body, status: response.status)
             let errorClass = ErrorClassifier.classify(status: response.status, code: parsed.code, message: parsed.message)
             if errorClass == .auth || response.status == 403 {
-                let credentials = await gate.credentials
-                await gate.refused(credentials, reason: "HTTP \(response.status) from IAM")
+                let credentials = gate.credentials
+                gate.refused(credentials, reason: "HTTP \(response.status) from IAM")
             }
             throw RDSError(
                 operation: operation, errorClass: response.status == 403 ? .auth : errorClass, status: response.status,

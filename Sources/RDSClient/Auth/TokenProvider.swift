@@ -66,7 +66,7 @@ public actor TokenProvider {
 
     private func requestToken() async throws -> IAMToken {
         let operation = "authenticate with IAM"
-        let admitted = try await gate.admit(operation: operation)
+        let admitted = try gate.admit(operation: operation)
         guard case .password(let credentials) = admitted else {
             throw RDSError(operation: operation, errorClass: .permanent, message: "the credentials are not a password")
         }
@@ -102,7 +102,7 @@ public actor TokenProvider {
             if response.status == 400 || response.status == 403 || response.status == 404 { errorClass = .auth }
             if response.status == 401 || response.status == 403 {
                 // The password itself was refused: presenting it again counts towards IAM's lockout.
-                await gate.refused(admitted, reason: "HTTP \(response.status) from IAM\(parsed.code.map { $0 == String(response.status) ? "" : " " + $0 } ?? "")")
+                gate.refused(admitted, reason: "HTTP \(response.status) from IAM\(parsed.code.map { $0 == String(response.status) ? "" : " " + $0 } ?? "")")
             }
             throw RDSError(
                 operation: operation, errorClass: errorClass, status: response.status, code: parsed.code,
