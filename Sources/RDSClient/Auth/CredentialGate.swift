@@ -61,7 +61,7 @@ public final class CredentialGate: Sendable {
         let reopens = refusal.at.addingTimeInterval(cooldown.seconds)
         if now() < reopens {
             throw RDSError(
-                operation: operation, errorClass: .auth,
+                operation: operation, errorClass: .auth, code: RDSError.credentialsRefusedCode,
                 message: "credentials refused at \(Self.clock(refusal.at)) (\(refusal.reason)); not presented again until they change, the service is reloaded, or \(Self.clock(reopens))",
                 credentialsRefusedAt: refusal.at)
         }

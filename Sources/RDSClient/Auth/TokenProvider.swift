@@ -43,7 +43,16 @@ public actor TokenProvider {
     /// A valid token: the cached one, or a fresh one (one request, however many callers wait).
     public func token() async throws -> IAMToken {
         if let cached, !needsRefresh(cached) { return cached }
-        if let refresh { return try await refresh.value }
+        if let refresh {
+            do {
+                return try await refresh.value
+            } catch {
+                // Joined a request IAM refused: report it as the refusal it now is (one failure
+                // carries IAM's answer, the callers that waited along fail as "refused at").
+                _ = try gate.admit(operation: "authenticate with IAM")
+                throw error
+            }
+        }
         let task = Task { try await self.requestToken() }
         refresh = task
         defer { refresh = nil }

@@ -59,6 +59,10 @@ public struct RDSError: Error, Sendable, Equatable, CustomStringConvertible {
         self.mayHaveTakenEffect = mayHaveTakenEffect
     }
 
+    /// The code of a call that failed fast because these credentials were refused earlier
+    /// (`credentialsRefusedAt`); it is rds-backupd's own, never the API's.
+    public static let credentialsRefusedCode = "CREDENTIALS_REFUSED"
+
     /// A quota was reached (413, or the internal-quota code): retention may free room.
     public var isQuotaExceeded: Bool {
         status == 413 || code == "DBS.216028" || code == "RDS.3003"
