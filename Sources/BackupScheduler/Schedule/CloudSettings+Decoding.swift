@@ -55,14 +55,16 @@ extension ScheduleFileParser {
                     auth = .credentialsDirectory
                 } else if text == "env" {
                     auth = .environment
+                } else if text == "agency" {
+                    auth = .agency
                 } else if text.hasPrefix("clouds.yaml:"), text.count > 12, Self.only(String(text.dropFirst(12)), extra: "_.-") {
                     auth = .cloudsYAML(cloud: String(text.dropFirst(12)))
                 } else {
-                    report(value.value, Self.join(path, "auth"), "'\(text)' is not an auth source; allowed are `clouds.yaml:NAME`, `credentials` ($CREDENTIALS_DIRECTORY) and `env` (OS_* variables)")
+                    report(value.value, Self.join(path, "auth"), "'\(text)' is not an auth source; allowed are `clouds.yaml:NAME`, `credentials` ($CREDENTIALS_DIRECTORY), `env` (OS_* variables) and `agency` (the ECS's IAM agency)")
                 }
             }
         } else {
-            report(node, Self.join(path, "auth"), "is missing; set `auth:` to `clouds.yaml:NAME`, `credentials` or `env`")
+            report(node, Self.join(path, "auth"), "is missing; set `auth:` to `clouds.yaml:NAME`, `credentials`, `env` or `agency`")
         }
 
         let authURL = f["auth_url"].flatMap { url($0.value, Self.join(path, "auth_url")) }
