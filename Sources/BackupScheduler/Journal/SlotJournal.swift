@@ -39,10 +39,11 @@ public struct SlotJournal: Sendable {
     /// be and the event must still be known).
     public func announce(
         _ event: BackupEvent, _ slot: SlotRecord, log: Logger, _ message: String, fields: Logger.Metadata = [:],
-        alert: AlertSettings?, errorClass: ErrorClass? = nil
+        alert: AlertSettings?, errorClass: ErrorClass? = nil, level: Logger.Level? = nil
     ) {
         let slotEvent = SlotEvent(
-            event: event, record: slot, message: message, fields: fields, alert: alert, errorClass: errorClass, at: clock.now())
+            event: event, record: slot, message: message, fields: fields, alert: alert, errorClass: errorClass, at: clock.now(),
+            level: level)
         for listener in listeners { listener.slotEvent(slotEvent, log: log) }
     }
 }
@@ -62,6 +63,9 @@ public struct SlotEvent: Sendable {
     public var errorClass: ErrorClass?
     /// When it happened, on the service clock.
     public var at: Date
+    /// The journal level when not the event's own (a slot failing fast on credentials refused
+    /// earlier is logged at debug: the refusal itself was journalled once).
+    public var level: Logger.Level? = nil
 }
 
 /// Gets every slot event. Called on the slot's own path: return at once.
@@ -76,7 +80,7 @@ public struct SlotEventLog: SlotEventListener {
 
     public func slotEvent(_ event: SlotEvent, log: Logger) {
         let metadata = event.fields.isEmpty ? event.event.metadata : event.event.metadata.merging(event.fields) { $1 }
-        log.log(level: event.event.level, "\(event.message)", metadata: metadata)
+        log.log(level: event.level ?? event.event.level, "\(event.message)", metadata: metadata)
     }
 }
 

@@ -17,6 +17,10 @@ public enum StatusLine {
         let counts = (try? store.outcomeCounts(since: now.addingTimeInterval(-86_400))) ?? [:]
         parts.append("last 24h: \(counts[.completed, default: 0]) ok, \(counts[.failed, default: 0]) failed")
         parts.append("\(counts[.missed, default: 0]) missed")
+        // Refused credentials lead the line: nothing works until someone fixes them.
+        if let refusal = try? store.credentialRefusal(since: now.addingTimeInterval(-86_400)) {
+            parts.insert(refusal + " (not presented again until they change or a reload; see the journal)", at: 0)
+        }
         return parts.joined(separator: " · ")
     }
 

@@ -105,13 +105,17 @@ public struct SlotRunner: Sendable {
             slot.setError(code: failure.code, message: failure.message, requestID: failure.requestID)
             do { slot = try store.save(slot, now: clock.now()) } catch { log.error("cannot record the failed slot: \(error)") }
             // Announced even when the row could not be written: the failure must be known.
+            // Credentials IAM refused earlier: the slot failed without contacting anyone. The
+            // refusal itself was journalled and alerted once; these slots are recorded (state,
+            // status, metrics) but neither journalled above debug nor alerted again.
+            let refusedEarlier = (error as? RDSError)?.credentialsRefusedAt != nil
             journal.announce(
                 .backupFailed, slot, log: log, "slot failed: \(failure)",
                 fields: [
                     "RDS_ERROR_CODE": "\(failure.code ?? "-")", "RDS_REQUEST_ID": "\(failure.requestID ?? "-")",
                     "RDS_BACKUP_NAME": "\(slot.name ?? "-")", "RDS_ATTEMPT": "\(slot.attempts)",
                 ],
-                alert: entry.alert)
+                alert: refusedEarlier ? nil : entry.alert, level: refusedEarlier ? .debug : nil)
         }
         return slot
     }
