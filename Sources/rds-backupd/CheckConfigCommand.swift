@@ -17,7 +17,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
             --online authenticates with each cloud's credentials and checks every entry's instance: \
             it exists, it is not a read replica, it runs SQL Server where `databases` is set, and it \
             is ACTIVE (any other status is a warning: slots wait for ACTIVE). Names are then rendered \
-            with the instance's real name and engine.
+            with the instance's real name and engine. For each cloud it first says what was chosen \
+            (stderr): the credential source and method (password, access keys, temporary keys, \
+            agency), the project name and id, and the IAM and RDS endpoints with where each came \
+            from (setting, profile, catalog, region table); with --json also one JSON line per cloud \
+            ({"cloud":…,"connection":{…}}).
             """
     )
 
@@ -57,7 +61,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             // Each `select:` entry becomes one ALIAS@INSTANCE_ID entry per instance it matches now.
             var selectionFailed = false
             (schedule, _, selectionFailed) = try await SelectionPreview.expand(schedule, environment: environment)
-            (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment)
+            (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment, json: json)
             onlineFailed = onlineFailed || selectionFailed
         }
         var slots: [PlannedSlot] = []
@@ -101,7 +105,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
 enum OnlineCheck {
     /// Returns the instance of each entry (by alias) and whether any check failed; prints one
     /// line per entry to stderr. Throws `ExitCode(2)` when a cloud's credentials are incomplete.
-    static func run(_ schedule: Schedule, environment: [String: String]) async throws -> ([String: Instance], Bool) {
+    static func run(_ schedule: Schedule, environment: [String: String], json: Bool = false) async throws -> ([String: Instance], Bool) {
         var logger = Logger(label: "rds-backupd.check-config") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         var found: [String: Instance] = [:]
@@ -116,6 +120,14 @@ enum OnlineCheck {
                 throw ExitCode(2)
             }
             let client = connection.client
+            // What was chosen: credential source and method, project, endpoints and their origin.
+            do {
+                let report = try await client.describeConnection()
+                for line in report.lines { ScheduleCommandSupport.printError("cloud \(cloudName): \(line)") }
+                if json { ScheduleCommandSupport.printError(ConnectionReportJSON.line(cloud: cloudName, report)) }
+            } catch {
+                ScheduleCommandSupport.printError("cloud \(cloudName): cannot connect: \(error)")
+            }
             for entry in schedule.entries where entry.cloudName == cloudName {
                 let verdict: String
                 do {
@@ -156,6 +168,19 @@ enum OnlineCheck {
     ) async throws(ClientConfigurationError) -> CloudConnection {
         let profile = try settings.loadProfile(environment: environment)
         return try await CloudConnection.open(profile: profile, environment: environment, logger: logger)
+    }
+}
+
+/// One cloud's `ConnectionReport` as a JSON line: `{"cloud":NAME,"connection":{…}}`.
+enum ConnectionReportJSON {
+    static func line(cloud: String, _ report: ConnectionReport) -> String {
+        struct Line: Encodable {
+            var cloud: String
+            var connection: ConnectionReport
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(Line(cloud: cloud, connection: report))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 

@@ -31,11 +31,13 @@ public final class CloudPool: @unchecked Sendable {
     }
 
     /// Opens (or keeps) the connection of every cloud the schedule uses; throws on missing
-    /// credentials. Sends nothing.
+    /// credentials. Sends nothing. At start and on every reload: a reload also lets credentials
+    /// IAM refused be tried once more (the operator says "try again"; see `CredentialGate`).
     public func prepare(_ schedule: Schedule) async throws {
         for name in Set(schedule.entries.map(\.cloudName)).sorted() {
             guard let settings = schedule.clouds[name] else { continue }
             _ = try await cloud(for: settings)
+            lock.withLock { built[name]?.connection.client }?.credentialsReloaded()
         }
     }
 
