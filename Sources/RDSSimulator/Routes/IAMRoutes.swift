@@ -68,8 +68,8 @@ enum IAMRoutes {
         let k = Int((exchange.now.timeIntervalSince1970 / period).rounded(.down))
         let issued = Date(timeIntervalSince1970: Double(k) * period)
         let pair = state.agencyPairs[k] ?? SimulatorConfiguration.AccessKey(
-            accessKey: "AGENCYAK" + String(format: "%012d", k), secretKey: Secret(RandomID.hex32() + RandomID.hex32()),
-            securityToken: Secret("agency-security-token-" + RandomID.hex32()), expiresAt: issued.addingTimeInterval(agency.lifetime))
+            accessKey: "AGENCYAK" + String(format: "%012d", k), secretKey: Secret(RandomID.token()),
+            securityToken: Secret(RandomID.token()), expiresAt: issued.addingTimeInterval(agency.lifetime))
         state.agencyPairs[k] = pair
         return .json(
             200,
