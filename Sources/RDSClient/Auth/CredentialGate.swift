@@ -13,10 +13,8 @@ import Synchronization
 ///   new cool-down.
 /// Synchronous (a lock, not an actor), so a reload can reset it from any context.
 public final class CredentialGate: Sendable {
-    /// 30 minutes: with slots every minute, IAM sees one attempt per half hour at most.
-    public static let defaultCooldown: Duration = .seconds(30 * 60)
-    /// OTC's lockout window; a shorter cool-down is refused when the profile is loaded.
-    public static let minimumCooldown: Duration = .seconds(15 * 60)
+    public static var defaultCooldown: Duration { RefusalCooldown.defaultValue }
+    public static var minimumCooldown: Duration { RefusalCooldown.minimum }
 
     private struct Refusal {
         var at: Date
@@ -117,22 +115,6 @@ public final class CredentialGate: Sendable {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.hour, .minute], from: date)
         return String(format: "%02d:%02d UTC", parts.hour ?? 0, parts.minute ?? 0)
-    }
-
-    /// `900`, `900s`, `15m`, `1h` → a duration; nil when not readable.
-    public static func parseCooldown(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let unit = trimmed.last else { return nil }
-        let factor: Int64
-        var digits = Substring(trimmed)
-        switch unit {
-        case "s": factor = 1; digits = digits.dropLast()
-        case "m": factor = 60; digits = digits.dropLast()
-        case "h": factor = 3600; digits = digits.dropLast()
-        default: factor = 1
-        }
-        guard let value = Int64(digits), value >= 0, value < 1_000_000 else { return nil }
-        return .seconds(value * factor)
     }
 }
 

@@ -133,7 +133,7 @@ public struct CloudProfile: Sendable, Hashable, CustomStringConvertible {
     /// After IAM refuses these credentials, they are presented again only when they change, on a
     /// reload, or after this long (never less than 15 minutes: OTC locks a user after 5 failed
     /// logins in 15 minutes).
-    public var refusalCooldown: Duration = CredentialGate.defaultCooldown
+    public var refusalCooldown: Duration = RefusalCooldown.defaultValue
 
     public init(
         region: String, projectID: String? = nil, projectName: String? = nil, authURL: String? = nil,

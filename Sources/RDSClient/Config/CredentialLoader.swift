@@ -106,8 +106,8 @@ public struct CredentialLoader: Sendable {
                 source: source, overrides: overrides, environment: environment, homeDirectory: homeDirectory,
                 currentDirectory: currentDirectory)
         }
-        if let cooldown = overrides.refusalCooldown ?? environment["RDS_BACKUPD_REFUSAL_COOLDOWN"].flatMap(CredentialGate.parseCooldown) {
-            guard cooldown >= CredentialGate.minimumCooldown else {
+        if let cooldown = overrides.refusalCooldown ?? environment["RDS_BACKUPD_REFUSAL_COOLDOWN"].flatMap(RefusalCooldown.parse) {
+            guard cooldown >= RefusalCooldown.minimum else {
                 throw ClientConfigurationError(
                     "the cool-down after refused credentials must be at least 15 minutes (OTC locks a user after 5 failed logins in 15 minutes)")
             }
