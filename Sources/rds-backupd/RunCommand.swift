@@ -151,7 +151,10 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
             tasks.cancelAll()
         }
-        await pool.shutdown()
+        // The service returned within its own bound (shutdown timeout + cancellation grace); closing
+        // the connections fails any request still open, and is bounded too, so SIGTERM stays
+        // honoured below TimeoutStopSec whatever the cloud does.
+        _ = await BoundedWait.run(atMost: .seconds(3), on: clock) { await pool.shutdown() }
         await simulated?.stop()
     }
 }

@@ -11,6 +11,10 @@ public actor BackupService: Service {
     public struct Configuration: Sendable {
         /// How long in-flight slots may take to finish after SIGTERM before they are cancelled (30 s).
         public var shutdownTimeout: Duration = .seconds(30)
+        /// After the shutdown timeout cancelled the slots still running, how long they may take to
+        /// end before the service stops without them (5 s). With the default timeout the service
+        /// stops within 35 s of SIGTERM, below the unit's `TimeoutStopSec` (45 s).
+        public var cancellationGrace: Duration = .seconds(5)
         /// Interval of `notifications.watchdog` pings from the loop (half of `WatchdogSec`); nil: no pings.
         public var watchdogInterval: Duration?
         /// Test-only: the loop stops turning after start-up, so the watchdog stops being pinged.
@@ -412,35 +416,29 @@ public actor BackupService: Service {
         wake()
     }
 
-    /// After the loop: waits for in-flight slots up to the shutdown timeout, then cancels them
-    /// (their rows stay `creating`/`created` and are settled on the next start).
+    /// After the loop: waits for in-flight slots up to the shutdown timeout, then cancels them and
+    /// waits at most `cancellationGrace` more; a slot still stuck then (an API call that never
+    /// answers) is left behind. Either way its row stays `creating`/`created` and is settled on
+    /// the next start, and `run()` returns within `shutdownTimeout + cancellationGrace`.
     private func drain() async {
+        let clock = self.clock
+        let grace = configuration.cancellationGrace
         if let refreshTask {
+            // Listing instances is not worth waiting for: the next start lists again.
             refreshTask.cancel()
-            await refreshTask.value
+            if !(await BoundedWait.all([refreshTask], atMost: grace, on: clock)) {
+                logger.warning("the selection refresh did not end when cancelled; left behind")
+            }
         }
         let tasks = Array(running.values)
         guard !tasks.isEmpty else { return }
-        let timeout = configuration.shutdownTimeout
-        let clock = self.clock
-        let finishedInTime = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for task in tasks { await task.value }
-                return true
-            }
-            group.addTask {
-                try? await clock.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !finishedInTime {
-            logger.warning("slots still running after the shutdown timeout are cancelled; they are resumed on the next start")
-            for task in tasks { task.cancel() }
-            for task in tasks { await task.value }
-        }
+        if await BoundedWait.all(tasks, atMost: configuration.shutdownTimeout, on: clock) { return }
+        logger.warning("slots still running after the shutdown timeout are cancelled; they are resumed on the next start")
+        for task in tasks { task.cancel() }
+        if await BoundedWait.all(tasks, atMost: grace, on: clock) { return }
+        let stuck = running.count
+        logger.warning(
+            "\(stuck == 1 ? "1 slot" : "\(stuck) slots") did not end within \(DurationParser.format(grace)) of being cancelled (an API call that does not answer); stopping without them: they are resumed on the next start")
     }
 
     // MARK: - Sleeping and waking

@@ -16,10 +16,11 @@ struct ServiceDriver {
     static func start(
         _ harness: ServiceHarness, clock: ManualServiceClock, schedule: Schedule,
         configuration: BackupService.Configuration = .init(), gate: APIGate? = nil,
-        statusLines: LockedBox<[String]>? = nil, pings: LockedBox<Int>? = nil
+        statusLines: LockedBox<[String]>? = nil, pings: LockedBox<Int>? = nil, cloud: (any CloudAPI)? = nil,
+        settle settles: Bool = true
     ) async throws -> ServiceDriver {
         let store = harness.store
-        let client = harness.client
+        let client: any CloudAPI = cloud ?? harness.client
         let logger = harness.logs.logger()
         let sharedGate = gate ?? APIGate(maxConcurrent: 4, requestsPerSecond: 1000, clock: clock)
         var notifications = ServiceNotifications()
@@ -33,7 +34,7 @@ struct ServiceDriver {
             notifications: notifications)
         let task = Task { try await service.run() }
         let driver = ServiceDriver(service: service, clock: clock, task: task)
-        await driver.settle()
+        if settles { await driver.settle() }
         return driver
     }
 
