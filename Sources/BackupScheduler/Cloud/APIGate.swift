@@ -11,7 +11,7 @@ public final class APIGate: Sendable {
     public init(maxConcurrent: Int, requestsPerSecond: Double, burst: Int? = nil, clock: any ServiceClock) {
         let rate = max(requestsPerSecond, 0.001)
         state = GateState(
-            maxConcurrent: max(1, maxConcurrent), interval: 1 / rate, burst: max(1, burst ?? Int(rate.rounded(.down))))
+            maxConcurrent: max(1, maxConcurrent), interval: .seconds(1 / rate), burst: max(1, burst ?? Int(rate.rounded(.down))))
         self.clock = clock
     }
 
@@ -19,8 +19,9 @@ public final class APIGate: Sendable {
     public func perform<T: Sendable>(_ call: () async throws -> T) async throws -> T {
         await state.acquire()
         do {
-            let start = await state.reserveToken(now: clock.now())
-            if start > clock.now() { try await clock.sleep(until: start) }
+            // On the monotonic clock: a wall step back must not make every call wait for the step.
+            let start = await state.reserveToken(now: clock.monotonicNow())
+            if start > clock.monotonicNow() { try await clock.sleep(until: start) }
         } catch {
             await state.release()
             throw error
@@ -45,16 +46,16 @@ public final class APIGate: Sendable {
 /// The gate's mutable part.
 actor GateState {
     let maxConcurrent: Int
-    let interval: TimeInterval
+    let interval: Duration
     let burst: Int
     private var inFlight = 0
     private var peak = 0
     private var started = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     /// GCRA "theoretical arrival time": when the bucket would be full again.
-    private var theoreticalArrival: Date?
+    private var theoreticalArrival: MonotonicInstant?
 
-    init(maxConcurrent: Int, interval: TimeInterval, burst: Int) {
+    init(maxConcurrent: Int, interval: Duration, burst: Int) {
         self.maxConcurrent = maxConcurrent
         self.interval = interval
         self.burst = burst
@@ -81,10 +82,10 @@ actor GateState {
     func markStarted() { started += 1 }
 
     /// Reserves the next token and returns when the caller may start.
-    func reserveToken(now: Date) -> Date {
+    func reserveToken(now: MonotonicInstant) -> MonotonicInstant {
         let tat = max(theoreticalArrival ?? now, now)
-        let start = max(now, tat.addingTimeInterval(-Double(burst - 1) * interval))
-        theoreticalArrival = tat.addingTimeInterval(interval)
+        let start = max(now, tat.advanced(by: interval * -(burst - 1)))
+        theoreticalArrival = tat.advanced(by: interval)
         return start
     }
 

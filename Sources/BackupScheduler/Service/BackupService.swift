@@ -66,14 +66,15 @@ public actor BackupService: Service {
     private let shutdown = ShutdownSignal()
     private var wakeRequested = false
     private var sleeper: Task<Void, Never>?
-    private var lastPing: Date?
+    /// When the watchdog was last pinged, on the monotonic clock (a wall step never stops the pings).
+    private var lastPing: MonotonicInstant?
     private var lastStatus = ""
     /// Set by a rejected reload, cleared by a good one: the status line leads with it meanwhile,
     /// so the rejection stays on `systemctl status` instead of the next update replacing it.
     private var rejectedReload = false
     /// When the status line was last rendered, and when a render skipped for that is due (`publishStatus`).
-    private var lastStatusAt: Date?
-    private var statusDueAt: Date?
+    private var lastStatusAt: MonotonicInstant?
+    private var statusDueAt: MonotonicInstant?
 
     /// A service for `schedule`. `makeRunner` builds the runner of an entry (its cloud's client,
     /// gate and clock); `notifications.started` is called once the state is reconciled and the loop runs
@@ -295,18 +296,25 @@ public actor BackupService: Service {
                 return
             }
             let now = clock.now()
-            pingWatchdog(now: now)
+            let monotonic = clock.monotonicNow()
+            pingWatchdog(at: monotonic)
             while let top = queue.first, top.runAt <= now, !stopping {
                 queue.popFirst()
                 due(top, now: now)
             }
             dispatch()
             if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue, refreshAt <= now { startRefresh() }
-            publishStatus(now: now)
-            var wakeAt = min(queue.first?.runAt ?? Date.distantFuture, statusDueAt ?? Date.distantFuture)
-            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue { wakeAt = min(wakeAt, refreshAt) }
+            publishStatus(now: now, at: monotonic)
+            // Slots (and selection refreshes) are due at wall instants: the wait for them is the
+            // interval the wall clock shows now, measured on the monotonic clock. The status line
+            // and the watchdog are intervals of their own.
+            var wallWake = queue.first?.runAt
+            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue { wallWake = min(wallWake ?? refreshAt, refreshAt) }
+            var wakeAt = wallWake.map { clock.monotonicDeadline(atWall: $0) }
+            if let statusDueAt { wakeAt = min(wakeAt ?? statusDueAt, statusDueAt) }
             if let interval = configuration.watchdogInterval, let lastPing {
-                wakeAt = min(wakeAt, lastPing.addingTimeInterval(interval.timeInterval))
+                let pingAt = lastPing.advanced(by: interval)
+                wakeAt = min(wakeAt ?? pingAt, pingAt)
             }
             await sleep(until: wakeAt)
         }
@@ -443,13 +451,20 @@ public actor BackupService: Service {
 
     // MARK: - Sleeping and waking
 
-    private func sleep(until date: Date) async {
+    /// Sleeps until `deadline` on the monotonic clock (nil: until woken).
+    private func sleep(until deadline: MonotonicInstant?) async {
         if wakeRequested || stopping {
             wakeRequested = false
             return
         }
         let clock = self.clock
-        let task = Task<Void, Never> { _ = try? await clock.sleep(until: date) }
+        let task = Task<Void, Never> {
+            if let deadline {
+                _ = try? await clock.sleep(until: deadline)
+            } else {
+                _ = try? await clock.sleep(for: .seconds(365 * 86_400))
+            }
+        }
         sleeper = task
         await task.value
         sleeper = nil
@@ -463,23 +478,23 @@ public actor BackupService: Service {
 
     // MARK: - Watchdog and status
 
-    private func pingWatchdog(now: Date) {
+    private func pingWatchdog(at now: MonotonicInstant) {
         guard let interval = configuration.watchdogInterval else { return }
-        if let lastPing, now < lastPing.addingTimeInterval(interval.timeInterval) { return }
+        if let lastPing, now < lastPing.advanced(by: interval) { return }
         lastPing = now
         notifications.watchdog()
     }
 
-    private func publishStatus(now: Date) {
+    private func publishStatus(now: Date, at monotonic: MonotonicInstant) {
         // The line (and the observer's next runs) at most once a second: the loop turns for every
         // finished slot, and each costs a pass over the queue, the line also a query (2,000 slots
         // ending together, BENCHMARKS.md). A skipped render is made when the second is over, so
         // the last change is always shown.
-        if let lastStatusAt, now >= lastStatusAt, now < lastStatusAt.addingTimeInterval(1) {
-            statusDueAt = lastStatusAt.addingTimeInterval(1)
+        if let lastStatusAt, monotonic < lastStatusAt.advanced(by: .seconds(1)) {
+            statusDueAt = lastStatusAt.advanced(by: .seconds(1))
             return
         }
-        lastStatusAt = now
+        lastStatusAt = monotonic
         statusDueAt = nil
         configuration.observer.nextRuns(Dictionary(queue.all.map { ($0.alias, $0.runAt) }) { min($0, $1) })
         let line = renderStatus(now: now)

@@ -51,7 +51,9 @@ public struct InterruptibleClock: ServiceClock {
 
     public func now() -> Date { base.now() }
 
-    public func sleep(until deadline: Date) async throws {
+    public func monotonicNow() -> MonotonicInstant { base.monotonicNow() }
+
+    public func sleep(until deadline: MonotonicInstant) async throws {
         if signal.isSet { throw CancellationError() }
         let base = self.base
         let signal = self.signal

@@ -243,17 +243,19 @@ public struct SlotRunner: Sendable {
         var log = log
         log[metadataKey: "RDS_BACKUP_ID"] = "\(backupID)"
         log[metadataKey: "RDS_BACKUP_NAME"] = "\(slot.name ?? "-")"
-        let deadline = (slot.startedAt ?? slot.runAt).addingTimeInterval(entry.completionWindow.timeInterval)
+        // The window's end is a wall instant (it survives a restart); what is left of it is then
+        // measured on the monotonic clock, so a wall step neither ends it early nor stretches it.
+        let deadline = clock.monotonicDeadline(atWall: (slot.startedAt ?? slot.runAt).addingTimeInterval(entry.completionWindow.timeInterval))
         var current = known
         let instanceID = slot.instanceID
         while true {
             if current == nil || current?.status.isFinal == false {
                 if current != nil {
-                    if clock.now() >= deadline {
+                    if clock.monotonicNow() >= deadline {
                         throw SlotFailure(
                             message: "backup \(slot.name ?? backupID) was still \(current?.status.apiValue ?? "BUILDING") when the completion window (\(DurationParser.format(entry.completionWindow))) ended")
                     }
-                    try await clock.sleep(until: min(deadline, clock.now().addingTimeInterval(pollInterval.timeInterval)))
+                    try await clock.sleep(until: min(deadline, clock.monotonicNow().advanced(by: pollInterval)))
                 }
                 await checkpoint(.duringFollow)
                 do {
