@@ -316,7 +316,10 @@ public actor BackupService: Service {
                 let pingAt = lastPing.advanced(by: interval)
                 wakeAt = min(wakeAt ?? pingAt, pingAt)
             }
-            await sleep(until: wakeAt)
+            // A bounded re-check: a wall step is not seen by a monotonic sleep, so the loop looks at
+            // the wall clock at least every `wallRecheckInterval` (`due` then re-plans).
+            let recheckAt = monotonic.advanced(by: Self.wallRecheckInterval)
+            await sleep(until: min(wakeAt ?? recheckAt, recheckAt))
         }
     }
 
@@ -353,6 +356,13 @@ public actor BackupService: Service {
 
     private func due(_ item: QueuedSlot, now: Date) {
         guard let entry = schedule.entry(alias: item.alias) else { return }
+        // Slots that fell due together (the wall clock stepped forward, or the host slept): only
+        // the newest runs, as at start-up; the older ones are recorded missed, never run in a burst.
+        var item = item
+        while let next = entry.nextSlot(after: item.slot), entry.runTime(of: next) <= now {
+            recordPassedOver(item, entry: entry, now: now)
+            item = QueuedSlot(runAt: entry.runTime(of: next), slot: next, alias: entry.alias)
+        }
         if let next = entry.nextSlot(after: item.slot) {
             queue.push(QueuedSlot(runAt: entry.runTime(of: next), slot: next, alias: entry.alias))
         }
@@ -372,6 +382,30 @@ public actor BackupService: Service {
             return
         }
         enqueue(Job(record: record, entry: entry))
+    }
+
+    /// Records a slot a newer one of the same entry overtook while the service was not looking
+    /// (a forward step of the wall clock, a suspend) as missed (skipped when the entry is paused).
+    private func recordPassedOver(_ item: QueuedSlot, entry: BackupEntry, now: Date) {
+        var record = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: item.slot, runAt: item.runAt, now: now)
+        do {
+            let claimed = try store.claim(record)
+            guard claimed.isNew else { return }
+            record = claimed.record
+            if entry.paused {
+                record.state = .skipped
+                record.note = "entry paused"
+                record = try store.save(record, now: now)
+                log(.slotSkipped, "slot skipped: the entry is paused", record)
+            } else {
+                record.state = .missed
+                record.note = "a newer slot of the entry was due too (the wall clock stepped forward or the host was suspended); only the newest runs"
+                record = try store.save(record, now: now)
+                log(.slotMissed, "slot missed: \(record.note ?? "")", record)
+            }
+        } catch {
+            logger.error("cannot record the missed slot: \(error)")
+        }
     }
 
     private func enqueue(_ job: Job) {
@@ -450,6 +484,9 @@ public actor BackupService: Service {
     }
 
     // MARK: - Sleeping and waking
+
+    /// How soon at the latest the loop notices a step of the wall clock.
+    static let wallRecheckInterval: Duration = .seconds(300)
 
     /// Sleeps until `deadline` on the monotonic clock (nil: until woken).
     private func sleep(until deadline: MonotonicInstant?) async {

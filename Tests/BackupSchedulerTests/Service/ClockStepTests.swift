@@ -94,3 +94,32 @@ import Testing
         }
     }
 }
+
+/// After a forward step of the wall clock the service re-plans as start-up catch-up does.
+@Suite struct ForwardStepTests {
+    @Test func aForwardStepRunsOnlyTheNewestDueSlotAndRecordsTheOthersMissed() async throws {
+        try await ServiceHarness.with(configure: { $0.backupDuration = 30 }) { h in
+            let clock = BackupServiceTests.manualClock(h)
+            let schedule = try h.schedule(backups: """
+                  - alias: orders
+                    instance_id: \(SimulatorFixture.orders)
+                    cron: "*/10 * * * *"
+                """)
+            let driver = try await ServiceDriver.start(h, clock: clock, schedule: schedule)
+            let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
+            await driver.run(until: runAt.addingTimeInterval(120))
+            #expect(try h.store.allSlots().map(\.state) == [.completed])
+            // Two hours ahead: twelve slots fell due at once; the loop notices within its re-check
+            // interval and makes one create, not a burst.
+            clock.stepWall(by: 7200)
+            await driver.run(until: clock.now().addingTimeInterval(360))
+            try await driver.stop()
+            let states = try h.store.allSlots().sorted { $0.slotAt < $1.slotAt }.map(\.state)
+            #expect(states.first == .completed)
+            #expect(states.last == .completed)
+            #expect(states.dropFirst().dropLast().allSatisfy { $0 == .missed })
+            #expect(states.count == 13)
+            #expect(h.createRequests() == 2)
+        }
+    }
+}
