@@ -67,9 +67,9 @@ public final class HTTPTransport: Sendable {
     }
 
     public let configuration: Configuration
-    private let direct: HTTPClient
-    private let proxied: HTTPClient?
-    private let proxyRules: ProxyRules
+    let direct: HTTPClient
+    let proxied: HTTPClient?
+    let proxyRules: ProxyRules
 
     public init(
         configuration: Configuration = .init(),
