@@ -62,6 +62,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The object storage's MD5 ETags.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

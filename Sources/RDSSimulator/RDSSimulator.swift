@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// A local stand-in for OTC IAM + RDS v3 on a real loopback socket, with fault injection.
 ///
 /// Serves `POST /v3/auth/tokens` and the RDS routes `POST|GET /v3/{project_id}/backups`,
-/// `DELETE /v3/{project_id}/backups/{id}`, `GET /v3/{project_id}/instances` on one port, as
+/// `DELETE /v3/{project_id}/backups/{id}`, `GET /v3/{project_id}/instances`,
+/// `GET /v3/{project_id}/backup-files` on one port (the files' object storage on another), as
 /// docs/rds-api.md describes them. Time (backup completion, deletion, token expiry) follows the
 /// injected `SimulatorClock`; only injected delays use the wall clock.
 public final class RDSSimulator: Service, Sendable {
@@ -57,6 +58,13 @@ public final class RDSSimulator: Service, Sendable {
             throw SimulatorError.bindFailed(host: host, port: port, reason: "\(error)")
         }
         let boundPort = channel.localAddress?.port ?? port
+        do {
+            try await core.objectStorage.start(host: host, group: group)
+        } catch {
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
         // Catalog URLs must be reachable: a wildcard bind is advertised as loopback.
         let advertised = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         server.withLock {
@@ -68,6 +76,10 @@ public final class RDSSimulator: Service, Sendable {
         core.baseURL.withLock { $0 = "http://\(advertised):\(boundPort)" }
         core.logger.info("simulator listening", metadata: ["endpoint": "http://\(advertised):\(boundPort)"])
     }
+
+    /// The object storage the `backup-files` download links point at (same host, its own port):
+    /// its faults, settings and served bytes.
+    public var objectStorage: SimulatedObjectStorage { core.objectStorage }
 
     /// The bound port (0 before `start`).
     public var port: Int { server.withLock { $0.port } }
@@ -88,6 +100,7 @@ public final class RDSSimulator: Service, Sendable {
             return (state.group, state.channel)
         }
         try? await channel?.close()
+        try? await core.objectStorage.shutdown()
         try await group?.shutdownGracefully()
     }
 

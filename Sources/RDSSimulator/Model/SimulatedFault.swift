@@ -49,5 +49,6 @@ public enum SimulatedRoute: String, Sendable, CaseIterable, Equatable {
     case iam
     /// The ECS metadata service.
     case metadata
+    case backupFiles
     case any
 }

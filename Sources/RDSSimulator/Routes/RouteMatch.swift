@@ -14,6 +14,7 @@ enum RouteMatch: Sendable, Equatable {
     case iamCatalog
     /// `GET /openstack/latest/securitykey`: the ECS metadata service's agency keys.
     case metadataSecurityKey
+    case backupFiles(projectID: String)
     /// An unknown path or method: the gateway answers APIG.0101.
     case unknown
 
@@ -35,6 +36,8 @@ enum RouteMatch: Sendable, Equatable {
             self = .listBackups(projectID: segments[1])
         case ("DELETE", 4) where segments[0] == "v3" && segments[2] == "backups":
             self = .deleteBackup(projectID: segments[1], backupID: segments[3])
+        case ("GET", 3) where segments[0] == "v3" && segments[2] == "backup-files":
+            self = .backupFiles(projectID: segments[1])
         case ("GET", 3) where segments[0] == "v3" && segments[2] == "instances":
             self = .listInstances(projectID: segments[1])
         case ("GET", 5) where segments[0] == "v3" && segments[2] == "instances" && segments[4] == "tags":
@@ -56,6 +59,7 @@ enum RouteMatch: Sendable, Equatable {
         case .instanceTags: .instanceTags
         case .iamProjects, .iamCatalog: .iam
         case .metadataSecurityKey: .metadata
+        case .backupFiles: .backupFiles
         case .unknown: nil
         }
     }

@@ -8,9 +8,12 @@ final class SimulatorCore: Sendable {
     /// `http://host:port`, known once bound; used for catalog URLs.
     let baseURL = Locked("http://127.0.0.1:0")
     let logger: Logger
+    /// Where the download links of `backup-files` point.
+    let objectStorage: SimulatedObjectStorage
 
     init(configuration: SimulatorConfiguration, clock: SimulatorClock, logger: Logger) {
         self.clock = clock
+        self.objectStorage = SimulatedObjectStorage(clock: clock)
         self.logger = logger
         self.state = Locked(SimState(configuration: configuration, instances: configuration.instances))
     }
@@ -70,6 +73,9 @@ final class SimulatorCore: Sendable {
             case .instanceTags(let projectID, let instanceID):
                 return Authenticator.authenticate(&state, exchange, projectID: projectID)
                     ?? InstanceRoutes.tags(&state, exchange, instanceID: instanceID)
+            case .backupFiles(let projectID):
+                return Authenticator.authenticate(&state, exchange, projectID: projectID)
+                    ?? BackupFileRoutes.files(&state, exchange, storage: objectStorage)
             case .unknown:
                 return .gatewayError(
                     404, "APIG.0101", "The API does not exist or has not been published in the environment",
