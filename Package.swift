@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RDSClient", targets: ["RDSClient"]),
         .library(name: "RDSSimulator", targets: ["RDSSimulator"]),
         .library(name: "BackupScheduler", targets: ["BackupScheduler"]),
+        .library(name: "OffsiteCopy", targets: ["OffsiteCopy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -64,6 +65,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The object storage's MD5 ETags.
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Offsite copies of backup files (issue 19): download, manifest, verify, retention.
+        // Below the scheduler: it depends on the client only.
+        .target(
+            name: "OffsiteCopy",
+            dependencies: [
+                "RDSClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -134,6 +148,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "OffsiteCopyTests",
+            dependencies: [
+                "OffsiteCopy", "RDSClient", "RDSSimulator", "RDSTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
