@@ -113,6 +113,9 @@ let package = Package(
         // the gateway's rate limit. Here, not in Benchmarks/, so `make bench` builds it in the same
         // release build as rds-backupd instead of building every dependency a second time.
         .executableTarget(name: "bench-simulator", dependencies: ["RDSClient", "RDSSimulator"]),
+        // The offsite-copy benchmark (scripts/bench_copy.py): a simulator with one large backup, and
+        // the copy engine measured in a process of its own.
+        .executableTarget(name: "copy-bench", dependencies: ["OffsiteCopy", "RDSClient", "RDSSimulator"]),
         // Shared by the test targets: a started simulator with a client for it, captured logs, the
         // manual service clock.
         .target(
