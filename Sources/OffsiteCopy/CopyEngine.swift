@@ -84,8 +84,7 @@ public struct CopyEngine: Sendable {
 
     /// A name that can only mean a file inside the copy's directory.
     public static func isSafeFileName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
-            && !name.hasSuffix(".partial") && name != CopyManifest.fileName && name.utf8.count <= 255
+        SecureFiles.isPlainFileName(name) && !name.hasSuffix(".partial") && name != CopyManifest.fileName
     }
 
     /// Copies the backup into `directory` (created 0700 with missing parents), or finishes an

@@ -33,7 +33,5 @@ enum StorageChecks {
         return (start, total)
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex(_ digest: some Sequence<UInt8>) -> String { hexString(digest) }
 }

@@ -10,6 +10,12 @@ import Darwin
 /// files 0600 (whatever the umask); what is renamed into place is fsynced first, and the directory
 /// after. Errors name the path and the system's reason.
 public enum SecureFiles {
+    /// A name that can only mean a file inside its directory: not empty, `.` or `..`, no `/` or
+    /// NUL, at most 255 bytes.
+    public static func isPlainFileName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0") && name.utf8.count <= 255
+    }
+
     public static let directoryMode: mode_t = 0o700
     public static let fileMode: mode_t = 0o600
 

@@ -109,7 +109,7 @@ public struct CopyManifest: Codable, Sendable, Equatable {
         guard manifest.format == currentFormat else {
             throw CopyError(.manifest, "\(path): format: \(manifest.format) is not a format this version reads (\(currentFormat))")
         }
-        for (index, file) in manifest.files.enumerated() where !CopyEngine.isSafeFileName(file.name) {
+        for (index, file) in manifest.files.enumerated() where !SecureFiles.isPlainFileName(file.name) || file.name == fileName {
             throw CopyError(.manifest, "\(path): files[\(index)].name: '\(file.name)' is not a plain file name")
         }
         return manifest

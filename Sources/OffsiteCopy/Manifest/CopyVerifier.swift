@@ -48,7 +48,7 @@ public enum CopyVerifier {
     public static func sha256(of path: String) throws(CopyError) -> String {
         var hasher = SHA256()
         try read(path) { hasher.update(bufferPointer: $0) }
-        return StorageChecks.hex(hasher.finalize())
+        return hexString(hasher.finalize())
     }
 
     /// Feeds the first `limit` bytes (all when nil) of a file to `body`, 1 MiB at a time.

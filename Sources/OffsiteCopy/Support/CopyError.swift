@@ -28,3 +28,14 @@ public struct CopyError: Error, Sendable, CustomStringConvertible, Equatable {
         file.map { "\($0): \(message)" } ?? message
     }
 }
+
+/// Lower-case hex of a digest.
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: text, as: UTF8.self)
+}
