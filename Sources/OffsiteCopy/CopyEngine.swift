@@ -147,13 +147,14 @@ public struct CopyEngine: Sendable {
         return list
     }
 
-    /// The hashers of one file's bytes, in order.
+    /// The hashers of one file's bytes, in order. The MD5 is dropped once the storage's `ETag`
+    /// turns out not to be one (a multipart upload): nothing to compare it with.
     struct Digests {
         var sha256 = SHA256()
-        var md5 = Insecure.MD5()
+        var md5: Insecure.MD5? = Insecure.MD5()
         mutating func update(_ raw: UnsafeRawBufferPointer) {
             sha256.update(bufferPointer: raw)
-            md5.update(bufferPointer: raw)
+            md5?.update(bufferPointer: raw)
         }
     }
 
@@ -286,6 +287,7 @@ public struct CopyEngine: Sendable {
                 throw discard("the storage holds \(total) bytes where the listing says \(listedKB) kB")
             }
             let expectedMD5 = StorageChecks.md5(fromETag: response.headers.first(name: "ETag"))
+            if expectedMD5 == nil { digests.md5 = nil }
 
             var gained: Int64 = 0
             do {
@@ -326,8 +328,8 @@ public struct CopyEngine: Sendable {
             if let listedKB, !StorageChecks.lengthMatches(offset, listedKB: listedKB) {
                 throw discard("\(offset) bytes arrived where the listing says \(listedKB) kB")
             }
-            let md5 = StorageChecks.hex(digests.md5.finalize())
-            if let expectedMD5, md5 != expectedMD5 {
+            let md5 = digests.md5.map { StorageChecks.hex($0.finalize()) }
+            if let expectedMD5, let md5, md5 != expectedMD5 {
                 guard checksumRetries < configuration.checksumRetries else {
                     throw discard("the MD5 of what arrived (\(md5)) is not the storage's ETag (\(expectedMD5)) after \(checksumRetries + 1) downloads")
                 }
