@@ -122,4 +122,28 @@ import Testing
             #expect(h.createRequests() == 2)
         }
     }
+
+    @Test func aBackwardStepRunsNothingTwice() async throws {
+        try await ServiceHarness.with(configure: { $0.backupDuration = 30 }) { h in
+            let clock = BackupServiceTests.manualClock(h)
+            let schedule = try h.schedule(backups: """
+                  - alias: orders
+                    instance_id: \(SimulatorFixture.orders)
+                    cron: "*/10 * * * *"
+                """)
+            let driver = try await ServiceDriver.start(h, clock: clock, schedule: schedule)
+            let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
+            await driver.run(until: runAt.addingTimeInterval(120))
+            #expect(try h.store.allSlots().map(\.state) == [.completed])
+            // An hour back: the wall clock shows the slot's time again; it must not run again.
+            clock.stepWall(by: -3600)
+            await driver.run(until: runAt.addingTimeInterval(25 * 60))
+            try await driver.stop()
+            let slots = try h.store.allSlots()
+            #expect(Set(slots.map(\.slotAt)).count == slots.count)
+            #expect(slots.allSatisfy { $0.state == .completed })
+            #expect(slots.count == 3, "the slot before the step and the two after the wall clock caught up again")
+            #expect(h.createRequests() == slots.count)
+        }
+    }
 }
