@@ -86,7 +86,8 @@ install-files:
 	install -D -m 0644 packaging/man/rds-backupd.schedule.5 $(DESTDIR)$(MANDIR)/man5/rds-backupd.schedule.5
 	@if [ -n "$(MANPAGE)" ]; then install -D -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man8/rds-backupd.8; fi
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/rds-backupd
+	@# bash-completion sources the file: no hashbang (lintian: bash-completion-with-hashbang).
+	$(BINARY) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(BASHCOMPDIR)/rds-backupd
 	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_rds-backupd
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/rds-backupd.fish
 	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/rds-backupd $(DESTDIR)$(ZSHCOMPDIR)/_rds-backupd $(DESTDIR)$(FISHCOMPDIR)/rds-backupd.fish
@@ -103,12 +104,17 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog && systemctl daemon-reload || true; fi
 	@echo "kept $(CONFDIR) and /var/lib/rds-backupd (rm -r them to remove the schedule, credentials and history)"
 
-# rds-backupd(8) from the command-line definitions (swift-argument-parser's generate-manual plugin;
-# it builds the package in debug mode, which make test has done already). Dated by the last commit.
-man:
-	$(SWIFT) package plugin generate-manual --section 8 \
+# rds-backupd(8) from the command-line definitions, by generate-manual: the tool of
+# swift-argument-parser's generate-manual plugin, run directly on the debug build (the plugin,
+# `swift package plugin generate-manual --section 8`, first rebuilds every product). Dated by
+# the last commit.
+man: build
+	$(SWIFT) build --product generate-manual
+	@mkdir -p $(dir $(MANPAGE))
+	.build/debug/generate-manual $(BIN) --section 8 -o $(dir $(MANPAGE)) \
 		--date "$$(git log -1 --format=%cs 2>/dev/null || date -u +%F)" --authors "rds-backupd developers"
-	install -D -m 0644 .build/plugins/GenerateManual/outputs/rds-backupd/rds-backupd.8 $(MANPAGE)
+	@# A blank line inside a help text is a paragraph break; mdoc wants .Pp (groff warns otherwise).
+	sed -i 's/^$$/.Pp/' $(MANPAGE)
 
 # The Debian package (see packaging/README.md): a release build with the Swift runtime linked in,
 # staged by install-files with PREFIX=/usr, then dpkg-deb; lintian checks it when installed.
