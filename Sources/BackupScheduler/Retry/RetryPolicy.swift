@@ -38,23 +38,23 @@ public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs an operation under a `RetryPolicy`, with an injected clock, sleep and randomness.
+/// Runs an operation under a `RetryPolicy`, with an injected clock and randomness.
+///
+/// Backoffs and the deadline are on the clock's monotonic clock: a step of the wall clock neither
+/// cuts a slot's retries short nor lets them run past its start window.
 public struct Retrier: Sendable {
     public var policy: RetryPolicy
-    public var now: @Sendable () -> Date
-    public var sleep: @Sendable (Duration) async throws -> Void
+    public var clock: any ServiceClock
     /// A uniform draw from `0...1`; injected so tests are exact.
     public var random: @Sendable () -> Double
 
     public init(
         policy: RetryPolicy,
-        now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        clock: any ServiceClock = SystemServiceClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.policy = policy
-        self.now = now
-        self.sleep = sleep
+        self.clock = clock
         self.random = random
     }
 
@@ -67,9 +67,10 @@ public struct Retrier: Sendable {
     }
 
     /// Runs `body` (given the 1-based attempt number) until it succeeds, fails with an error that
-    /// is not retryable (thrown as is), or retries run out (`RetriesExhausted`). Never sleeps past `deadline`.
+    /// is not retryable (thrown as is), or retries run out (`RetriesExhausted`). Never sleeps past
+    /// `deadline` (on the monotonic clock: `ServiceClock.monotonicDeadline(atWall:)` makes one of a wall instant).
     public func run<T>(
-        deadline: Date? = nil,
+        deadline: MonotonicInstant? = nil,
         onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in },
         _ body: (_ attempt: Int) async throws -> T
     ) async throws -> T {
@@ -82,11 +83,11 @@ public struct Retrier: Sendable {
                     throw RetriesExhausted(lastError: error, attempts: attempt, stoppedByDeadline: false)
                 }
                 let wait = delay(afterAttempt: attempt, error: error)
-                if let deadline, now().addingTimeInterval(wait.timeInterval) > deadline {
+                if let deadline, clock.monotonicNow().advanced(by: wait) > deadline {
                     throw RetriesExhausted(lastError: error, attempts: attempt, stoppedByDeadline: true)
                 }
                 onRetry(error, attempt, wait)
-                try await sleep(wait)
+                try await clock.sleep(for: wait)
                 attempt += 1
             }
         }

@@ -10,14 +10,15 @@ import RDSClient
 struct FleetSelection: Sendable {
     /// Selected instances by configured alias.
     private(set) var selections: [String: [SelectedStream]] = [:]
-    /// When each selector entry is read next.
-    private(set) var nextRefresh: [String: Date] = [:]
+    /// When each selector entry is read next, on the monotonic clock: the refresh interval is a
+    /// length of time, which a step of the wall clock must neither stretch nor cut.
+    private(set) var nextRefresh: [String: MonotonicInstant] = [:]
     /// A failed refresh is tried again after this, or after `refresh` when that is shorter.
     static let retryAfterFailure = Duration.seconds(300)
 
     /// Starts from the streams the state knew, for the `select:` entries of `schedule`; every
     /// selector is due at `now`.
-    mutating func seed(_ known: [String: [SelectedStream]], schedule: Schedule, now: Date) {
+    mutating func seed(_ known: [String: [SelectedStream]], schedule: Schedule, now: MonotonicInstant) {
         for entry in schedule.selectorEntries {
             selections[entry.alias] = known[entry.alias] ?? []
             nextRefresh[entry.alias] = now
@@ -27,7 +28,7 @@ struct FleetSelection: Sendable {
     /// Follows a reloaded schedule: selections of entries that are no longer `select:` entries
     /// are dropped (their streams end with the entry, logged), new ones start empty, and every
     /// selector is due at once ("selection is re-evaluated on reload").
-    mutating func adopt(_ schedule: Schedule, now: Date, logger: Logger) {
+    mutating func adopt(_ schedule: Schedule, now: MonotonicInstant, logger: Logger) {
         let aliases = Set(schedule.selectorEntries.map(\.alias))
         for (alias, streams) in selections where !aliases.contains(alias) {
             selections[alias] = nil
@@ -43,17 +44,20 @@ struct FleetSelection: Sendable {
     }
 
     /// The earliest refresh due.
-    var nextDue: Date? { nextRefresh.values.min() }
+    var nextDue: MonotonicInstant? { nextRefresh.values.min() }
 
     /// The `select:` entries of `schedule` whose refresh is due at `now`, in file order.
-    func due(in schedule: Schedule, at now: Date) -> [BackupEntry] {
+    func due(in schedule: Schedule, at now: MonotonicInstant) -> [BackupEntry] {
         schedule.selectorEntries.filter { entry in nextRefresh[entry.alias].map { $0 <= now } ?? true }
     }
 
-    /// Records a refresh of `entry` (a `select:` entry of `schedule`). Returns whether the
-    /// selection changed (the caller then installs the expanded schedule).
+    /// Records a refresh of `entry` (a `select:` entry of `schedule`) that ended at `now` on the wall
+    /// clock (new streams start at their next slot after it) and at `monotonic` (the next refresh is
+    /// due an interval after it). Returns whether the selection changed (the caller then installs
+    /// the expanded schedule).
     mutating func record(
-        _ result: Result<[Instance], any Error>, for entry: BackupEntry, schedule: Schedule, now: Date, logger: Logger
+        _ result: Result<[Instance], any Error>, for entry: BackupEntry, schedule: Schedule, now: Date,
+        monotonic: MonotonicInstant, logger: Logger
     ) -> Bool {
         guard let selector = entry.selector else { return false }
         let previous = selections[entry.alias] ?? []
@@ -61,7 +65,7 @@ struct FleetSelection: Sendable {
         switch result {
         case .failure(let error):
             let retry = min(selector.refresh, Self.retryAfterFailure)
-            nextRefresh[entry.alias] = now.addingTimeInterval(retry.timeInterval)
+            nextRefresh[entry.alias] = monotonic.advanced(by: retry)
             var metadata = BackupEvent.selectionRefreshFailed.metadata
             metadata["RDS_ENTRY"] = "\(entry.alias)"
             if let error = error as? RDSError {
@@ -75,7 +79,7 @@ struct FleetSelection: Sendable {
             return false
         case .success(let listed):
             instances = listed
-            nextRefresh[entry.alias] = now.addingTimeInterval(selector.refresh.timeInterval)
+            nextRefresh[entry.alias] = monotonic.advanced(by: selector.refresh)
         }
         let previousIDs = Set(previous.map(\.instanceID))
         let fresh = instances.map { SelectedStream(instanceID: $0.id, instanceName: $0.name) }

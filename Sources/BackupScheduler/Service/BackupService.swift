@@ -162,7 +162,7 @@ public actor BackupService: Service {
     /// Replaces the schedule with an already validated one; `select:` entries are listed again at once.
     public func replace(with fresh: Schedule) {
         configured = fresh
-        fleet.adopt(fresh, now: clock.now(), logger: logger)
+        fleet.adopt(fresh, now: clock.monotonicNow(), logger: logger)
         install(fresh.expanded(with: fleet.selections))
     }
 
@@ -199,7 +199,7 @@ public actor BackupService: Service {
 
     private func startUp() throws {
         // `select:` entries start from the streams the state knew: no API call before READY=1.
-        fleet.seed((try? store.knownStreams()) ?? [:], schedule: configured, now: clock.now())
+        fleet.seed((try? store.knownStreams()) ?? [:], schedule: configured, now: clock.monotonicNow())
         schedule = configured.expanded(with: fleet.selections)
         noteEntries()
         let now = clock.now()
@@ -303,14 +303,13 @@ public actor BackupService: Service {
                 due(top, now: now)
             }
             dispatch()
-            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue, refreshAt <= now { startRefresh() }
+            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue, refreshAt <= monotonic { startRefresh() }
             publishStatus(now: now, at: monotonic)
-            // Slots (and selection refreshes) are due at wall instants: the wait for them is the
-            // interval the wall clock shows now, measured on the monotonic clock. The status line
-            // and the watchdog are intervals of their own.
-            var wallWake = queue.first?.runAt
-            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue { wallWake = min(wallWake ?? refreshAt, refreshAt) }
-            var wakeAt = wallWake.map { clock.monotonicDeadline(atWall: $0) }
+            // Slots are due at wall instants: the wait for them is the interval the wall clock
+            // shows now, measured on the monotonic clock. Selection refreshes, the status line and
+            // the watchdog are intervals of their own.
+            var wakeAt = queue.first.map { clock.monotonicDeadline(atWall: $0.runAt) }
+            if refreshTask == nil, selectInstances != nil, let refreshAt = fleet.nextDue { wakeAt = min(wakeAt ?? refreshAt, refreshAt) }
             if let statusDueAt { wakeAt = min(wakeAt ?? statusDueAt, statusDueAt) }
             if let interval = configuration.watchdogInterval, let lastPing {
                 let pingAt = lastPing.advanced(by: interval)
@@ -323,11 +322,11 @@ public actor BackupService: Service {
         }
     }
 
-    /// Lists the instances of every `select:` entry whose refresh is due (due times on the service
-    /// clock), in a task beside the loop; `finishRefresh` installs a changed selection like a reload.
+    /// Lists the instances of every `select:` entry whose refresh is due (on the monotonic clock),
+    /// in a task beside the loop; `finishRefresh` installs a changed selection like a reload.
     private func startRefresh() {
         guard let selectInstances else { return }
-        let due = fleet.due(in: configured, at: clock.now())
+        let due = fleet.due(in: configured, at: clock.monotonicNow())
         refreshTask = Task {
             var results: [(BackupEntry, Result<[Instance], any Error>)] = []
             for entry in due where !Task.isCancelled {
@@ -343,7 +342,9 @@ public actor BackupService: Service {
         var changed = false
         // An entry reloaded meanwhile is skipped: its new definition is due for a refresh already.
         for (entry, result) in results where configured.entry(alias: entry.alias) == entry {
-            changed = fleet.record(result, for: entry, schedule: configured, now: clock.now(), logger: logger) || changed
+            changed =
+                fleet.record(result, for: entry, schedule: configured, now: clock.now(), monotonic: clock.monotonicNow(), logger: logger)
+                || changed
         }
         if changed { install(configured.expanded(with: fleet.selections)) }
         wake()

@@ -35,13 +35,13 @@ public struct BackupCreator: Sendable {
         self.init(cloud: GatedCloud(client), retrier: retrier, logger: logger)
     }
 
-    /// Creates the backup, retrying what is transient until `deadline`.
+    /// Creates the backup, retrying what is transient until `deadline` (on the retrier's monotonic clock).
     ///
     /// `listWindow` narrows the name look-up (begin_time filter); nil lists all manual backups.
     /// Throws the `RDSError` of a permanent failure (including `.alreadyExists` when the name was
     /// taken before this call began), or `RetriesExhausted`.
     public func create(
-        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>? = nil, deadline: Date? = nil,
+        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>? = nil, deadline: MonotonicInstant? = nil,
         onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in }
     ) async throws -> Outcome {
         var ambiguous = false
@@ -72,7 +72,7 @@ public struct BackupCreator: Sendable {
     }
 
     private func attempts(
-        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>?, deadline: Date?, ambiguous: inout Bool,
+        _ request: CreateBackupRequest, listWindow: ClosedRange<Date>?, deadline: MonotonicInstant?, ambiguous: inout Bool,
         onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void
     ) async throws -> Outcome {
         var unresolved = false

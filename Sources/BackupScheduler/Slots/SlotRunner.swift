@@ -79,7 +79,11 @@ public struct SlotRunner: Sendable {
                     slot.startedAt = clock.now()
                     try journal.record(.slotStarted, &slot, log: log, "slot started", alert: entry.alert)
                 }
-                guard let (backup, how) = try await obtainBackup(&slot, entry: entry, deadline: startDeadline, log: log) else {
+                // Whether the window is still open is a question for the wall clock (as at start-up);
+                // what is left of it is measured on the monotonic clock, so a wall step while the
+                // slot retries neither closes the window early nor keeps it open past its length.
+                let deadline = clock.monotonicDeadline(atWall: startDeadline)
+                guard let (backup, how) = try await obtainBackup(&slot, entry: entry, deadline: deadline, log: log) else {
                     return slot
                 }
                 slot.backupID = backup.id
@@ -129,7 +133,7 @@ public struct SlotRunner: Sendable {
 
     /// Instance check, list check, create. Returns nil when the slot ended without a backup (missed).
     private func obtainBackup(
-        _ slot: inout SlotRecord, entry: BackupEntry, deadline: Date, log: Logger
+        _ slot: inout SlotRecord, entry: BackupEntry, deadline: MonotonicInstant, log: Logger
     ) async throws -> (Backup, String)? {
         var suffixed = false
         while true {
@@ -149,7 +153,7 @@ public struct SlotRunner: Sendable {
             case .create(let checked):
                 instance = checked
                 name = try BackupName(slot.name ?? "")
-                if clock.now() > deadline {
+                if clock.monotonicNow() > deadline {
                     // A slot left `creating` by a crash, found absent after its window: never create late.
                     slot.state = .missed
                     slot.note = "no backup \(name) exists and the start window (\(DurationParser.format(entry.startWindow))) has closed"
@@ -292,10 +296,9 @@ public struct SlotRunner: Sendable {
     /// A retrier on the service clock whose attempts continue from `used` (across phases and restarts).
     func retrier(after used: Int, policy settings: RetrySettings) -> Retrier {
         let remaining = max(1, settings.attempts - max(0, used))
-        let clock = self.clock
         return Retrier(
             policy: RetryPolicy(attempts: remaining, initial: settings.initial, max: settings.max),
-            now: { clock.now() }, sleep: { try await clock.sleep(for: $0) }, random: random)
+            clock: clock, random: random)
     }
 
     private func noteRetry(error: RDSError, delay: Duration, slot: SlotRecord, log: Logger) {

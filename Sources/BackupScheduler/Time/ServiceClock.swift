@@ -49,9 +49,9 @@ extension ServiceClock {
     }
 
     /// The monotonic reading at which the wall clock, if it is not stepped meanwhile, shows `date`
-    /// (now when `date` has passed).
+    /// (a reading already passed when `date` has: a deadline at a past wall instant has passed too).
     public func monotonicDeadline(atWall date: Date) -> MonotonicInstant {
-        monotonicNow().advanced(by: .seconds(max(0, date.timeIntervalSince(now()))))
+        monotonicNow().advanced(by: .seconds(date.timeIntervalSince(now())))
     }
 }
 

@@ -5,18 +5,23 @@ import Testing
 @testable import BackupScheduler
 @testable import RDSClient
 
-/// A clock for retries: `sleep` advances it instead of waiting.
-final class SteppingClock: Sendable {
-    private let state: Mutex<(now: Date, sleeps: [Duration])>
-    init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { state = Mutex((start, [])) }
-    var now: Date { state.withLock { $0.now } }
+/// A clock for retries: `sleep` advances both its clocks instead of waiting, and records the wait;
+/// `stepWall` moves the wall clock alone.
+final class SteppingClock: ServiceClock {
+    private let state: Mutex<(wall: Date, elapsed: Duration, sleeps: [Duration])>
+    init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { state = Mutex((start, .zero, [])) }
     var sleeps: [Duration] { state.withLock { $0.sleeps } }
-    func sleep(_ duration: Duration) {
+    func now() -> Date { state.withLock { $0.wall } }
+    func monotonicNow() -> MonotonicInstant { state.withLock { MonotonicInstant(sinceOrigin: $0.elapsed) } }
+    func sleep(until deadline: MonotonicInstant) async throws {
         state.withLock {
-            $0.now = $0.now.addingTimeInterval(duration.timeInterval)
+            let duration = max(.zero, deadline.sinceOrigin - $0.elapsed)
+            $0.elapsed += duration
+            $0.wall = $0.wall.addingTimeInterval(duration.timeInterval)
             $0.sleeps.append(duration)
         }
     }
+    func stepWall(by seconds: TimeInterval) { state.withLock { $0.wall = $0.wall.addingTimeInterval(seconds) } }
 }
 
 @Suite struct RetryPolicyTests {
@@ -25,7 +30,7 @@ final class SteppingClock: Sendable {
     }
 
     func retrier(_ policy: RetryPolicy, clock: SteppingClock, random: Double = 1) -> Retrier {
-        Retrier(policy: policy, now: { clock.now }, sleep: { clock.sleep($0) }, random: { random })
+        Retrier(policy: policy, clock: clock, random: { random })
     }
 
     @Test func ceilingDoublesUpToTheMaximum() {
@@ -87,7 +92,7 @@ final class SteppingClock: Sendable {
 
     @Test func neverSleepsPastTheDeadline() async {
         let clock = SteppingClock()
-        let deadline = clock.now.addingTimeInterval(25)
+        let deadline = clock.monotonicNow().advanced(by: .seconds(25))
         do {
             _ = try await retrier(RetryPolicy(attempts: 100, initial: .seconds(10), max: .seconds(10)), clock: clock)
                 .run(deadline: deadline) { _ -> Int in throw error(.transient) }
@@ -95,7 +100,29 @@ final class SteppingClock: Sendable {
         } catch let exhausted as RetriesExhausted {
             #expect(exhausted.stoppedByDeadline)
             #expect(exhausted.attempts == 3)
-            #expect(clock.now <= deadline)
+            #expect(clock.monotonicNow() <= deadline)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    /// The deadline and the backoffs are on the monotonic clock: the wall clock stepping an hour
+    /// back or ahead between attempts changes neither how long the retries wait nor when they stop.
+    @Test(arguments: [-3600.0, 7200.0])
+    func aWallStepBetweenAttemptsMovesNeitherTheBackoffNorTheDeadline(step: TimeInterval) async {
+        let clock = SteppingClock()
+        let deadline = clock.monotonicNow().advanced(by: .seconds(25))
+        do {
+            _ = try await retrier(RetryPolicy(attempts: 100, initial: .seconds(10), max: .seconds(10)), clock: clock)
+                .run(deadline: deadline) { attempt -> Int in
+                    if attempt == 1 { clock.stepWall(by: step) }
+                    throw error(.transient)
+                }
+            Issue.record("no error")
+        } catch let exhausted as RetriesExhausted {
+            #expect(exhausted.stoppedByDeadline)
+            #expect(exhausted.attempts == 3, "as without the step")
+            #expect(clock.sleeps == [.seconds(10), .seconds(10)])
         } catch {
             Issue.record("unexpected \(error)")
         }

@@ -196,7 +196,7 @@ import Testing
     /// failing on the last attempt, left the slot failed while its backup existed (untracked).
     @Test func aCreateWhoseFateWasUnknownIsAdoptedByALastListingWhenRetriesRunOut() async throws {
         try await SimulatorFixture.with { fixture in
-            let retrier = Retrier(policy: RetryPolicy(attempts: 2), now: { fixture.simulator.clock.now() }, sleep: { _ in })
+            let retrier = Retrier(policy: RetryPolicy(attempts: 2), clock: ManualServiceClock(start: fixture.simulator.clock.now()))
             let creator = BackupCreator(client: try fixture.client(), retrier: retrier, logger: fixture.logs.logger())
             fixture.simulator.inject(.resetAfterHandling, on: .createBackup)
             fixture.simulator.inject(.serverError(status: 500), on: .listBackups)

@@ -18,7 +18,7 @@ import Testing
     ])
     func exactlyOneBackupUnderEachFault(fault: SimulatedFault) async throws {
         try await SimulatorFixture.with { fixture in
-            let retrier = Retrier(policy: RetryPolicy(attempts: 5, initial: .seconds(1), max: .seconds(2)), now: { fixture.simulator.clock.now() }, sleep: { _ in })
+            let retrier = Retrier(policy: RetryPolicy(attempts: 5, initial: .seconds(1), max: .seconds(2)), clock: ManualServiceClock(start: fixture.simulator.clock.now()))
             let creator = BackupCreator(client: try fixture.client(), retrier: retrier, logger: fixture.logs.logger())
             // A revoked token is renewed once per call; two revocations in a row are an auth failure (pinned below).
             fixture.simulator.inject(fault, on: .createBackup, count: fault == .expireAllTokens ? 1 : 2)
@@ -33,7 +33,7 @@ import Testing
             let client = try fixture.client()
             _ = try await client.createBackup(CreateBackupRequest(instanceID: orders, name: try name("foreign-name")))
             fixture.simulator.clock.advance(by: fixture.configuration.backupDuration + 1)
-            let retrier = Retrier(policy: RetryPolicy(attempts: 3), now: { fixture.simulator.clock.now() }, sleep: { _ in })
+            let retrier = Retrier(policy: RetryPolicy(attempts: 3), clock: ManualServiceClock(start: fixture.simulator.clock.now()))
             let creator = BackupCreator(client: client, retrier: retrier, logger: fixture.logs.logger())
             await #expect(throws: RDSError.self) {
                 _ = try await creator.create(CreateBackupRequest(instanceID: orders, name: try name("foreign-name")))
@@ -44,7 +44,7 @@ import Testing
 
     @Test func tokensRevokedTwiceInARowFailAsAuthWithoutRetrying() async throws {
         try await SimulatorFixture.with { fixture in
-            let retrier = Retrier(policy: RetryPolicy(attempts: 5), now: { fixture.simulator.clock.now() }, sleep: { _ in })
+            let retrier = Retrier(policy: RetryPolicy(attempts: 5), clock: ManualServiceClock(start: fixture.simulator.clock.now()))
             let creator = BackupCreator(client: try fixture.client(), retrier: retrier, logger: fixture.logs.logger())
             fixture.simulator.inject(.expireAllTokens, on: .createBackup, count: 2)
             do {
