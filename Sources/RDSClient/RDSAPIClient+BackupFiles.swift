@@ -12,21 +12,12 @@ extension RDSAPIClient {
         let operation = "get the download links of backup \(backupID)"
         let response = try await send(
             operation: operation, method: .GET, path: "backup-files", query: [("backup_id", backupID)], body: [])
-        do {
-            let list = try JSONDecoder().decode(BackupFileList.self, from: Data(response.body))
-            if let unnamed = list.files.first(where: { $0.name.isEmpty || $0.name.contains("/") || $0.name == "." || $0.name == ".." }) {
-                throw RDSError(
-                    operation: operation, errorClass: .permanent, status: response.status,
-                    message: "the answer names a file '\(unnamed.name)' that cannot be a file name", requestID: response.requestID)
-            }
-            return list
-        } catch let error as RDSError {
-            throw error
-        } catch {
+        let list = try response.decodeJSON(BackupFileList.self, operation: operation)
+        if let unnamed = list.files.first(where: { $0.name.isEmpty || $0.name.contains("/") || $0.name == "." || $0.name == ".." }) {
             throw RDSError(
-                operation: operation, errorClass: .transient, status: response.status,
-                message: "the answer could not be read (\(DecodingFailure.describe(error)))",
-                requestID: response.requestID)
+                operation: operation, errorClass: .permanent, status: response.status,
+                message: "the answer names a file '\(unnamed.name)' that cannot be a file name", requestID: response.requestID)
         }
+        return list
     }
 }

@@ -30,14 +30,7 @@ extension RDSAPIClient {
         let response = try await send(
             operation: operation, method: .GET, path: "instances/\(SDKSigner.percentEncode(id))/tags", query: [], body: [])
         struct Envelope: Decodable { var tags: InstanceTag.List? }
-        do {
-            return try JSONDecoder().decode(Envelope.self, from: Data(response.body)).tags?.tags ?? []
-        } catch {
-            throw RDSError(
-                operation: operation, errorClass: .transient, status: response.status,
-                message: "the answer could not be read (\(DecodingFailure.describe(error)))",
-                requestID: response.requestID)
-        }
+        return try response.decodeJSON(Envelope.self, operation: operation).tags?.tags ?? []
     }
 
     /// A tag part the `tags` query can carry: `,` separates pairs and `=` key from value.

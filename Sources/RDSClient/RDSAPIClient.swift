@@ -127,15 +127,10 @@ public final class RDSAPIClient: Sendable {
             throw error
         }
         struct Envelope: Decodable { var backup: Backup }
-        do {
-            return try JSONDecoder().decode(Envelope.self, from: Data(response.body)).backup
-        } catch {
-            // The backup may well exist: the caller must resolve this by listing, never by re-creating.
-            throw RDSError(
-                operation: operation, errorClass: .transient, status: response.status,
-                message: "the answer could not be read (\(DecodingFailure.describe(error))); the backup may have been created",
-                requestID: response.requestID, mayHaveTakenEffect: true)
-        }
+        // The backup may well exist: the caller must resolve this by listing, never by re-creating.
+        return try response.decodeJSON(
+            Envelope.self, operation: operation, consequence: "; the backup may have been created", mayHaveTakenEffect: true
+        ).backup
     }
 
     /// `GET /v3/{project_id}/backups`, every page. A `backupID` the API no longer knows yields `[]`.
@@ -218,15 +213,7 @@ public final class RDSAPIClient: Sendable {
                     requestID: response.requestID)
             }
             previousBody = response.body
-            let page: Page
-            do {
-                page = try JSONDecoder().decode(Page.self, from: Data(response.body))
-            } catch {
-                throw RDSError(
-                    operation: operation, errorClass: .transient, status: response.status,
-                    message: "the answer could not be read (\(DecodingFailure.describe(error)))",
-                    requestID: response.requestID)
-            }
+            let page = try response.decodeJSON(Page.self, operation: operation)
             let (pageItems, total) = decode(page)
             all.append(contentsOf: pageItems)
             offset += pageItems.count

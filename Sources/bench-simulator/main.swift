@@ -38,22 +38,7 @@ try await simulator.start(host: "127.0.0.1", port: Int(option("--port", 0)))
 // Written unbuffered, so the benchmark reading the pipe sees it at once.
 FileHandle.standardOutput.write(Data("listening \(simulator.port)\n".utf8))
 
-/// Suspends until SIGTERM (the handler runs on a serial queue of its own, off the main actor).
-func waitForSIGTERM() async {
-    signal(SIGTERM, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: DispatchQueue(label: "sigterm"))
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        var resumed = false  // only touched on the source's serial queue
-        source.setEventHandler {
-            guard !resumed else { return }
-            resumed = true
-            continuation.resume()
-        }
-        source.resume()
-    }
-    source.cancel()
-}
-await waitForSIGTERM()
+await waitForTermination()
 
 let requests = simulator.requests()
 var byRoute: [String: Int] = [:]

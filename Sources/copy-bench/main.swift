@@ -30,21 +30,6 @@ func fail(_ message: String) -> Never {
 
 let instanceID = "00000000000000000000000000000000in01"
 
-/// Suspends until SIGTERM (the handler runs on a serial queue of its own).
-func waitForSIGTERM() async {
-    signal(SIGTERM, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: DispatchQueue(label: "sigterm"))
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        var resumed = false  // only touched on the source's serial queue
-        source.setEventHandler {
-            guard !resumed else { return }
-            resumed = true
-            continuation.resume()
-        }
-        source.resume()
-    }
-    source.cancel()
-}
 
 switch CommandLine.arguments.dropFirst().first {
 case "serve":
@@ -61,7 +46,7 @@ case "serve":
             endTime: now.addingTimeInterval(-300), sizeKB: Int(bytes / 1024)))
     try await simulator.start(host: "127.0.0.1", port: 0)
     FileHandle.standardOutput.write(Data("listening \(simulator.port) \(backupID)\n".utf8))
-    await waitForSIGTERM()
+    await waitForTermination()
     try await simulator.shutdown()
     let served = simulator.objectStorage.bodyBytesServed
     FileHandle.standardOutput.write(Data("{\"body_bytes_served\": \(served)}\n".utf8))

@@ -130,14 +130,7 @@ actor KeyProvider {
         let lookup = "look up project '\(name)' in IAM"
         let response = try await signedIAM(
             keys: keys, url: iamURL, path: "projects", query: [("name", name)], projectID: nil, operation: lookup)
-        let page: Page
-        do {
-            page = try JSONDecoder().decode(Page.self, from: Data(response.body))
-        } catch {
-            throw RDSError(
-                operation: lookup, errorClass: .transient, status: response.status,
-                message: "the project list could not be read: \(DecodingFailure.describe(error))")
-        }
+        let page = try response.decodeJSON(Page.self, operation: lookup, what: "the project list")
         guard let found = page.projects.first(where: { $0.name == name }) else {
             throw RDSError(
                 operation: lookup, errorClass: .permanent, status: response.status,
@@ -241,14 +234,7 @@ enum AgencyMetadata {
             }
             var credential: Credential
         }
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(response.body))
-        } catch {
-            throw RDSError(
-                operation: operation, errorClass: .transient, status: response.status,
-                message: "the metadata service's security key could not be read: \(DecodingFailure.describe(error))")
-        }
+        let envelope = try response.decodeJSON(Envelope.self, operation: operation, what: "the metadata service's security key")
         guard let expiresAt = APITime.parse(envelope.credential.expires_at) else {
             throw RDSError(
                 operation: operation, errorClass: .transient, status: response.status,

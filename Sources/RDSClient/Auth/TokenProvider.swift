@@ -133,14 +133,7 @@ public actor TokenProvider {
             }
             var token: Token
         }
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(response.body))
-        } catch {
-            throw RDSError(
-                operation: operation, errorClass: .transient, status: response.status,
-                message: "the token answer could not be read: \(DecodingFailure.describe(error))")
-        }
+        let envelope = try response.decodeJSON(Envelope.self, operation: operation, what: "the token answer")
         guard let expiresAt = APITime.parse(envelope.token.expires_at) else {
             throw RDSError(
                 operation: operation, errorClass: .transient, status: response.status,
@@ -169,23 +162,5 @@ public enum RetryAfter {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return .seconds(max(0, min(date.timeIntervalSince(now), 86_400)))
-    }
-}
-
-/// Short, secret-free descriptions of JSON decoding failures.
-enum DecodingFailure {
-    static func describe(_ error: any Error) -> String {
-        guard let decodingError = error as? DecodingError else { return "not valid JSON" }
-        func path(_ context: DecodingError.Context) -> String {
-            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return joined.isEmpty ? "the top level" : String(joined.drop(while: { $0 == "." }))
-        }
-        switch decodingError {
-        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' at \(path(context))"
-        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
-        case .valueNotFound(_, let context): return "null at \(path(context))"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
-        @unknown default: return "not readable"
-        }
     }
 }

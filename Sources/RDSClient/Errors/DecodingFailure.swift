@@ -1,0 +1,42 @@
+import Foundation
+
+/// Short, secret-free descriptions of JSON decoding failures.
+enum DecodingFailure {
+    static func describe(_ error: any Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "not valid JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return joined.isEmpty ? "the top level" : String(joined.drop(while: { $0 == "." }))
+        }
+        switch decodingError {
+        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' at \(path(context))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
+        case .valueNotFound(_, let context): return "null at \(path(context))"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
+        @unknown default: return "not readable"
+        }
+    }
+}
+
+extension HTTPResponseData {
+    /// The body decoded as `T`, or a transient `RDSError` saying which part of the answer could not
+    /// be read ("the token answer could not be read (missing 'expires_at' at token)"): the next try
+    /// may well get a readable one. A body that is not JSON is never quoted (it may hold anything).
+    ///
+    /// - Parameters:
+    ///   - what: what the body is, for the message ("the answer", "the project list").
+    ///   - mayHaveTakenEffect: the request was a create whose answer this is; see `RDSError`.
+    func decodeJSON<T: Decodable>(
+        _ type: T.Type, operation: String, what: String = "the answer", consequence: String = "",
+        mayHaveTakenEffect: Bool = false
+    ) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch {
+            throw RDSError(
+                operation: operation, errorClass: .transient, status: status,
+                message: "\(what) could not be read (\(DecodingFailure.describe(error)))\(consequence)",
+                requestID: requestID, mayHaveTakenEffect: mayHaveTakenEffect)
+        }
+    }
+}
