@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "BackupScheduler",
             dependencies: [
-                "RDSClient", "Spawn",
+                "RDSClient", "Spawn", "OffsiteCopy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -99,6 +99,7 @@ let package = Package(
                 "RDSClient",
                 "RDSSimulator",
                 "BackupScheduler",
+                "OffsiteCopy",
                 "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -144,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "BackupSchedulerTests",
             dependencies: [
-                "BackupScheduler", "RDSClient", "RDSSimulator", "RDSTestSupport", "Spawn",
+                "BackupScheduler", "RDSClient", "RDSSimulator", "RDSTestSupport", "Spawn", "OffsiteCopy",
                 // The alerting tests' loopback ping receiver.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

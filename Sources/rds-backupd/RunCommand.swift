@@ -114,6 +114,8 @@ struct RunCommand: AsyncParsableCommand {
         configuration.shutdownTimeout = shutdownTimeout.duration
         configuration.watchdogInterval = WatchdogConfiguration.current()?.pingInterval
         configuration.stallLoopForTesting = environment["RDS_BACKUPD_TEST_STALL_SCHEDULER"] == "1"
+        let commandRunner = FailureCommandRunner(environment: environment)
+        configuration.makeCopyRunner = { entry in try pool.copyRunner(for: entry, store: store, commandRunner: commandRunner) }
         configuration.onScheduleChanged = { schedule in
             do { try await pool.prepare(schedule) } catch { logger.error("\(error)") }
             alerting.scheduleChanged(schedule)

@@ -63,12 +63,25 @@ public struct FailureCommandRunner: Sendable {
     /// Runs `command` for `observation` and waits for its end or its timeout (then kills it and
     /// its descendants). Cancellation kills it too.
     public func run(_ command: AlertCommand, for observation: SlotObservation) async -> Outcome {
+        await run(command, environment: environment(for: observation))
+    }
+
+    /// The allow-listed variables with `details` added (copy commands' `RDS_*`).
+    public func environment(adding details: [String: String]) -> [String: String] {
+        var environment = inherited
+        if environment["PATH"] == nil { environment["PATH"] = Self.defaultPath }
+        environment.merge(details) { $1 }
+        return environment
+    }
+
+    /// Runs `command` with exactly `environment`, bounded by its timeout (see above).
+    public func run(_ command: AlertCommand, environment: [String: String]) async -> Outcome {
         guard let program = command.argv.first else { return .couldNotStart("empty command") }
         let (exits, exited) = AsyncStream.makeStream(of: Outcome.self, bufferingPolicy: .bufferingNewest(1))
         let child: ChildProcess
         do {
             child = try ChildProcess(
-                executable: program, arguments: Array(command.argv.dropFirst()), environment: environment(for: observation),
+                executable: program, arguments: Array(command.argv.dropFirst()), environment: environment,
                 workingDirectory: "/", stdout: .inherit, stderr: .inherit,
                 onExit: { termination in
                     switch termination {

@@ -22,6 +22,10 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         public static let firstSlot = "rds_backupd_first_slot_timestamp_seconds"
         public static let scheduleInterval = "rds_backupd_schedule_interval_seconds"
         public static let buildInfo = "rds_backupd_build_info"
+        public static let copies = "rds_backupd_copies_total"
+        public static let copyBytes = "rds_backupd_copy_bytes_total"
+        public static let copyDuration = "rds_backupd_copy_duration_seconds"
+        public static let lastCopy = "rds_backupd_last_copy_timestamp_seconds"
     }
 
     /// The `# HELP` text of each metric (shown by Prometheus and Grafana beside the name).
@@ -38,6 +42,10 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         Name.firstSlot: "Unix time of the entry's first slot after it was added to the schedule; staleness alerts count from it until the first success.",
         Name.scheduleInterval: "Seconds between the entry's next two slots (its schedule's spacing now).",
         Name.buildInfo: "Always 1; the version label is the running rds-backupd's version.",
+        Name.copies: "Offsite copies that ended, by entry and outcome (completed, failed).",
+        Name.copyBytes: "Bytes of backup files fetched by offsite copies, by entry (resumed bytes counted once).",
+        Name.copyDuration: "Seconds the entry's latest completed offsite copy took.",
+        Name.lastCopy: "Unix time the entry's latest offsite copy completed; absent until its first copy.",
     ]
 
     /// Buckets of the API latency histogram: 10 ms to 30 s (the client's timeouts are longer).
@@ -54,6 +62,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     private let lock = NSLock()
     private var nextRunGauges: [String: Date] = [:]
     private var lastSuccessValues: [String: Double] = [:]
+    private var lastCopyValues: [String: Double] = [:]
     private var changeHandlers: [@Sendable () -> Void] = []
 
     /// A recorder on `registry` (a fresh one by default); `version` goes into `rds_backupd_build_info`.
@@ -78,6 +87,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     public func prime(schedule: Schedule, store: StateStore, now: Date = Date()) {
         let lastSuccess = (try? store.lastSuccessTimes()) ?? [:]
         let firstSeen = (try? store.firstSeenTimes()) ?? [:]
+        let lastCopies = (try? store.lastCopyTimes()) ?? [:]
         for entry in schedule.entries {
             let alias = entry.alias
             for outcome in Self.outcomes { counter(Name.slots, alias, ("outcome", outcome.rawValue)).increment(by: Int64(0)) }
@@ -85,6 +95,11 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
                 counter(name, alias).increment(by: Int64(0))
             }
             if let at = lastSuccess[alias] { recordLastSuccess(alias, at) }
+            if entry.copy != nil {
+                for outcome in ["completed", "failed"] { counter(Name.copies, alias, ("outcome", outcome)).increment(by: Int64(0)) }
+                counter(Name.copyBytes, alias).increment(by: Int64(0))
+                if let at = lastCopies[alias] { recordLastCopy(alias, at) }
+            }
             if let first = entry.nextSlot(after: firstSeen[alias] ?? now) {
                 gauge(Name.firstSlot, alias).set(entry.runTime(of: first).timeIntervalSince1970)
             }
@@ -132,6 +147,22 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     public func pruned(entry: String, count: Int) {
         guard count > 0 else { return }
         counter(Name.backupsPruned, entry).increment(by: Int64(count))
+        changed()
+    }
+
+    public func copy(_ observation: CopyObservation) {
+        let alias = observation.entry
+        if observation.bytesFetched > 0 { counter(Name.copyBytes, alias).increment(by: observation.bytesFetched) }
+        switch observation.kind {
+        case .started:
+            break
+        case .completed:
+            counter(Name.copies, alias, ("outcome", "completed")).increment()
+            if let duration = observation.duration { gauge(Name.copyDuration, alias).set(duration) }
+            recordLastCopy(alias, observation.at)
+        case .failed:
+            counter(Name.copies, alias, ("outcome", "failed")).increment()
+        }
         changed()
     }
 
@@ -185,6 +216,17 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
             return true
         }
         if newer { gauge(Name.lastSuccess, alias).set(value) }
+    }
+
+    /// Moves forward only, as `recordLastSuccess`.
+    private func recordLastCopy(_ alias: String, _ date: Date) {
+        let value = date.timeIntervalSince1970
+        let newer = lock.withLock {
+            guard value > (lastCopyValues[alias] ?? -.infinity) else { return false }
+            lastCopyValues[alias] = value
+            return true
+        }
+        if newer { gauge(Name.lastCopy, alias).set(value) }
     }
 
     private func changed() {

@@ -22,9 +22,18 @@ public protocol CloudAPI: Sendable {
     func createBackup(_ request: CreateBackupRequest) async throws -> Backup
     /// Deletes a manual backup; false when it was already gone.
     func deleteBackup(id: String) async throws -> Bool
+    /// A completed backup's files with fresh download links (offsite copies).
+    func backupFiles(backupID: String) async throws -> BackupFileList
 }
 
 extension RDSAPIClient: CloudAPI {}
+
+extension CloudAPI {
+    /// Clouds that cannot hand out backup files (test doubles) refuse, as the API does for a kind it does not serve.
+    public func backupFiles(backupID: String) async throws -> BackupFileList {
+        throw RDSError(operation: "get the download links of backup \(backupID)", errorClass: .permanent, message: "this cloud hands out no backup files")
+    }
+}
 
 extension CloudAPI {
     /// The instance's manual backup with exactly this name, if any (not one being deleted):

@@ -48,6 +48,10 @@ public struct GatedCloud: CloudAPI {
         try await call("delete_backup") { try await base.deleteBackup(id: id) }
     }
 
+    public func backupFiles(backupID: String) async throws -> BackupFileList {
+        try await call("backup_files") { try await base.backupFiles(backupID: backupID) }
+    }
+
     private func call<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         guard let gate else { return try await timed(operation, body) }
         return try await gate.perform { try await timed(operation, body) }
@@ -65,6 +69,6 @@ public struct GatedCloud: CloudAPI {
 /// Told the latency of each API call; `ServiceObserver` refines it.
 public protocol APICallObserver: Sendable {
     /// One API call (`operation`: instance, list_instances, instance_tags, list_backups,
-    /// show_backup, create_backup, delete_backup) took `duration`.
+    /// show_backup, create_backup, delete_backup, backup_files) took `duration`.
     func apiCall(operation: String, duration: Duration)
 }

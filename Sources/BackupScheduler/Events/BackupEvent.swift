@@ -22,6 +22,10 @@ public enum BackupEvent: String, CaseIterable, Sendable {
     case serviceStopping
     case instanceSelectionChanged
     case selectionRefreshFailed
+    case copyStarted
+    case copyCompleted
+    case copyFailed
+    case copyPruned
 
     /// The journal MESSAGE_ID: 32 lowercase hex digits, fixed forever.
     public var messageID: String {
@@ -41,6 +45,10 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .serviceStopping: "0f11a3282de4494bb16c4c57bbdc0802"
         case .instanceSelectionChanged: "495b645cdb434e29832a5f89000e58de"
         case .selectionRefreshFailed: "08b0b01e32e448c999a5adf06d2359fc"
+        case .copyStarted: "9a3c51e0d2b84f6e8c17a4b09e6d2f53"
+        case .copyCompleted: "4e07b8a2c95d4c13a6f0e8d71b2c5a94"
+        case .copyFailed: "d61f2a9b4e8c47059b3a7e1c0f5d8264"
+        case .copyPruned: "b82e6d4f1a7c4e39a05c9d3e7f1b6a28"
         }
     }
 
@@ -62,13 +70,17 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .serviceStopping: "rds-backupd stopping"
         case .instanceSelectionChanged: "Set of backed-up instances changed"
         case .selectionRefreshFailed: "Instance selection could not be refreshed"
+        case .copyStarted: "Offsite copy started"
+        case .copyCompleted: "Offsite copy completed"
+        case .copyFailed: "Offsite copy failed"
+        case .copyPruned: "Old offsite copy deleted by retention"
         }
     }
 
     /// The level this event is normally logged at.
     public var level: Logger.Level {
         switch self {
-        case .backupFailed, .configRejected, .pruneFailed, .slotMissed, .selectionRefreshFailed: .warning
+        case .backupFailed, .configRejected, .pruneFailed, .slotMissed, .selectionRefreshFailed, .copyFailed: .warning
         case .retryScheduled, .slotSkipped, .instanceSelectionChanged: .notice
         default: .info
         }

@@ -12,4 +12,5 @@ public struct ObserverGroup: ServiceObserver {
     public func apiCall(operation: String, duration: Duration) { for observer in observers { observer.apiCall(operation: operation, duration: duration) } }
     public func pruned(entry: String, count: Int) { for observer in observers { observer.pruned(entry: entry, count: count) } }
     public func nextRuns(_ runs: [String: Date]) { for observer in observers { observer.nextRuns(runs) } }
+    public func copy(_ observation: CopyObservation) { for observer in observers { observer.copy(observation) } }
 }

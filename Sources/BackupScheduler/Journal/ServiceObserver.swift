@@ -13,6 +13,8 @@ public protocol ServiceObserver: APICallObserver {
     func pruned(entry: String, count: Int)
     /// The next run time of every queued entry (sent whenever the loop turns).
     func nextRuns(_ runs: [String: Date])
+    /// An offsite copy started, completed or failed.
+    func copy(_ observation: CopyObservation)
 }
 
 extension ServiceObserver {
@@ -21,6 +23,7 @@ extension ServiceObserver {
     public func apiCall(operation: String, duration: Duration) {}
     public func pruned(entry: String, count: Int) {}
     public func nextRuns(_ runs: [String: Date]) {}
+    public func copy(_ observation: CopyObservation) {}
 }
 
 /// The default observer: ignores everything.

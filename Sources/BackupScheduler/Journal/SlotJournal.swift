@@ -71,6 +71,8 @@ public struct SlotEvent: Sendable {
 /// Gets every slot event. Called on the slot's own path: return at once.
 public protocol SlotEventListener: Sendable {
     func slotEvent(_ event: SlotEvent, log: Logger)
+    /// Gets every copy event (`SlotJournal+Copies.swift`; ignored by default).
+    func copyEvent(_ event: CopyEvent, log: Logger)
 }
 
 /// The journal log: the event at its level with its MESSAGE_ID and fields (native journal

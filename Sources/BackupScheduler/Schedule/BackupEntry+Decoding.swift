@@ -29,6 +29,7 @@ extension ScheduleFileParser {
         var jitter: Located<Duration>?
         var paused: Located<Bool>?
         var alert: AlertFields?
+        var copy: CopyFields?
         /// Keys that were present but invalid, so a missing-key message is not added on top.
         var invalid: Set<String> = []
     }
@@ -118,6 +119,10 @@ extension ScheduleFileParser {
         }
         if let field = f["alert"] {
             result.alert = parseAlert(field.value, path: Self.join(path, "alert"))
+        }
+        if let field = f["copy"] {
+            result.copy = parseCopy(field.value, path: Self.join(path, "copy"))
+            if result.copy == nil { result.invalid.insert("copy") }
         }
         return result
     }
@@ -257,6 +262,10 @@ extension ScheduleFileParser {
             jitter: jitter?.value ?? .zero, paused: (own.paused ?? defaults.paused)?.value ?? false,
             alert: AlertFields.merge(own.alert, defaults.alert))
         entry.selector = selector
+        if !own.invalid.contains("copy") && !defaults.invalid.contains("copy") {
+            guard let copy = mergeCopy(own.copy, defaults.copy, entry: node, path: path) else { return nil }
+            entry.copy = copy.settings
+        }
         return (entry, EntryNodes(index: index, entry: node, alias: aliasNode, cron: cronNode, name: name))
     }
 

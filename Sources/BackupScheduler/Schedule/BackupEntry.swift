@@ -34,6 +34,8 @@ public struct BackupEntry: Sendable, Hashable {
     public var instanceName: String? = nil
     /// Pings and the failure command (`alert:`); nil when none is set.
     public var alert: AlertSettings? = nil
+    /// Offsite copies of each completed backup's files (`copy:`); nil when none.
+    public var copy: CopySettings? = nil
 
     /// What this entry backs up.
     public enum Target: Sendable, Hashable {

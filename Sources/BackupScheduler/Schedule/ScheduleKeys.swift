@@ -12,7 +12,7 @@ enum ScheduleKeys {
     /// `defaults:`, and an entry's keys that may come from there.
     static let common = [
         "cloud", "timezone", "name", "description", "start_window", "completion_window", "retry", "retention",
-        "jitter", "paused", "alert",
+        "jitter", "paused", "alert", "copy",
     ]
     /// Keys only an entry of `backups:` has.
     static let entryOnly = ["alias", "instance_id", "cron", "databases"]
@@ -24,6 +24,13 @@ enum ScheduleKeys {
     static let retention = ["keep_last", "keep_within", "keep_daily", "keep_weekly", "keep_monthly", "keep_failed_for"]
     /// `alert:`.
     static let alert = ["start", "success", "failure", "command", "command_timeout"]
+    /// `copy:` (offsite copies of each completed backup's files).
+    static let copy = [
+        "destination", "path", "keep_last", "keep_within", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly",
+        "bandwidth", "after_copy", "after_copy_timeout",
+    ]
+    /// The keep rules among `copy`'s keys: set at an entry, they replace the defaults' rules as a whole.
+    static let copyRetention = ["keep_last", "keep_within", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"]
     /// The top-level `metrics:`.
     static let metrics = ["textfile", "listen"]
     /// `select:`.
@@ -34,7 +41,7 @@ enum ScheduleKeys {
     /// Every section with its keys, for the documentation check.
     static let sections: [(section: String, keys: [String])] = [
         ("top level", topLevel), ("cloud", cloud), ("defaults", common), ("backups[]", entryOnly + selection),
-        ("retry", retry), ("retention", retention), ("alert", alert), ("metrics", metrics), ("select", select),
+        ("retry", retry), ("retention", retention), ("alert", alert), ("copy", copy), ("metrics", metrics), ("select", select),
         ("select.exclude[]", exclude),
     ]
 }

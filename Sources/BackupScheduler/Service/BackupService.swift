@@ -27,6 +27,12 @@ public actor BackupService: Service {
         /// After a reload put a new schedule in force, before READY=1: what else follows the
         /// schedule (the clouds' connections, alerting and metrics) adopts it.
         public var onScheduleChanged: @Sendable (Schedule) async -> Void = { _ in }
+        /// Builds the copy runner of an entry with `copy:` (its cloud's client, transport and gate);
+        /// nil: completed backups are not copied (a warning says so for entries that ask).
+        public var makeCopyRunner: (@Sendable (BackupEntry) throws -> CopyRunner)? = nil
+        /// Offsite copies running at once, all entries together (their own pool: a copy never
+        /// delays a backup).
+        public var copyWorkers = 2
 
         public init() {}
     }
@@ -49,6 +55,8 @@ public actor BackupService: Service {
     private let configuration: Configuration
     private let makeRunner: @Sendable (BackupEntry) throws -> SlotRunner
     private let notifications: ServiceNotifications
+    /// The offsite copies' worker pool.
+    private let copies: CopyPool
 
     private var schedule: Schedule
     /// The schedule as loaded, its `select:` entries unexpanded; `schedule` is what runs.
@@ -95,6 +103,7 @@ public actor BackupService: Service {
         self.configuration = configuration
         self.makeRunner = makeRunner
         self.notifications = notifications
+        self.copies = CopyPool(maxConcurrent: configuration.copyWorkers)
     }
 
     // MARK: - Service
@@ -186,6 +195,10 @@ public actor BackupService: Service {
 
     /// Slots being run now (tests, status).
     public var activeSlots: Int { running.count }
+    /// The offsite copies running and waiting (tests, status).
+    public var copyCounts: (running: Int, queued: Int) { copies.counts }
+    /// Waits until no copy runs or waits (tests).
+    public nonisolated func copiesIdle() async { await copies.idle() }
     /// Whether start-up (reconcile, catch-up) is done and the loop runs.
     public var isStarted: Bool { started }
     /// The queued next runs (tests).
@@ -215,6 +228,8 @@ public actor BackupService: Service {
             }
             enqueue(Job(record: record, entry: entry))
         }
+        // 1b. Offsite copies a previous process left unfinished: continued from their partial files.
+        resumeCopies(now: now)
         // 2. Slots that came while the service was down: the newest inside its window runs once, older ones are missed.
         let cursors = try store.catchUpCursors(schedule.entries.map { ($0.alias, $0.instanceID) })
         for entry in schedule.entries {
@@ -444,6 +459,7 @@ public actor BackupService: Service {
         let entry = job.entry
         running[instance] = Task {
             let result = await runner.run(record, entry: entry)
+            if result.state == .completed, entry.copy != nil { await self.copyCompleted(result, entry: entry) }
             // Retention runs on the same task, so one job per instance still holds; it never
             // throws, and a failed delete is only logged and retried after the next slot.
             if result.state == .completed, entry.retention != nil, !Task.isCancelled {
@@ -451,6 +467,66 @@ public actor BackupService: Service {
                 runner.observer.pruned(entry: entry.alias, count: report.deleted.count)
             }
             await self.finished(instance: instance)
+        }
+    }
+
+    /// Hands the copy of a slot that just completed to the copy pool (the row first, so a stop
+    /// before the copy begins still leaves it to the next start).
+    private func copyCompleted(_ slot: SlotRecord, entry: BackupEntry) {
+        guard !stopping else {
+            do { _ = try CopyRunner.claim(slot: slot, entry: entry, store: store, now: clock.now()) } catch {
+                logger.error("cannot record the copy of slot \(RFC3339.formatUTC(slot.slotAt)) of \(entry.alias): \(error)")
+            }
+            return
+        }
+        submitCopy(slot: slot, record: nil, entry: entry)
+    }
+
+    private func submitCopy(slot: SlotRecord?, record: CopyRecord?, entry: BackupEntry) {
+        guard let makeCopyRunner = configuration.makeCopyRunner else {
+            logger.warning("entry \(entry.alias) has copy: but this service cannot copy (no copy runner)", metadata: ["RDS_ENTRY": "\(entry.alias)"])
+            return
+        }
+        do {
+            guard let copy = try record ?? slot.flatMap({ try CopyRunner.claim(slot: $0, entry: entry, store: store, now: clock.now()) }),
+                !copy.state.isFinal
+            else { return }
+            var runner = try makeCopyRunner(entry)
+            runner.observer = configuration.observer
+            copies.submit(copy, entry: entry, runner: runner)
+        } catch {
+            logger.error("cannot start the copy of \(entry.alias): \(error)", metadata: ["RDS_ENTRY": "\(entry.alias)"])
+        }
+    }
+
+    /// Copies left pending or copying by an earlier process go to the pool again; a copy whose
+    /// entry left the schedule or lost its `copy:` is recorded failed (its partial files stay).
+    private func resumeCopies(now: Date) {
+        let unfinished: [CopyRecord]
+        do { unfinished = try store.unfinishedCopies() } catch {
+            logger.error("cannot read the unfinished copies: \(error)")
+            return
+        }
+        for record in unfinished {
+            if let entry = schedule.entries.first(where: { $0.alias == record.entry && $0.instanceID == record.instanceID }),
+                entry.copy != nil
+            {
+                submitCopy(slot: nil, record: record, entry: entry)
+                continue
+            }
+            var orphan = record
+            orphan.state = .failed
+            orphan.errorMessage = "the entry left the schedule or no longer has copy: before this copy finished"
+            do {
+                try SlotJournal(store: store, clock: clock, observer: configuration.observer).recordCopy(
+                    .copyFailed, &orphan, log: logger, "copy of backup \(orphan.backupName) abandoned: \(orphan.errorMessage ?? "")",
+                    fields: [
+                        "RDS_ENTRY": "\(orphan.entry)", "RDS_INSTANCE_ID": "\(orphan.instanceID)", "RDS_BACKUP_ID": "\(orphan.backupID)",
+                        "RDS_COPY_DIRECTORY": "\(orphan.directory)",
+                    ])
+            } catch {
+                logger.error("cannot record the abandoned copy: \(error)")
+            }
         }
     }
 
@@ -473,7 +549,9 @@ public actor BackupService: Service {
                 logger.warning("the selection refresh did not end when cancelled; left behind")
             }
         }
-        let tasks = Array(running.values)
+        // Copies can take hours: they stop at once and continue from their partial files at the
+        // next start; they end within the same bounds as the slots.
+        let tasks = Array(running.values) + copies.stop()
         guard !tasks.isEmpty else { return }
         if await BoundedWait.all(tasks, atMost: configuration.shutdownTimeout, on: clock) { return }
         logger.warning("slots still running after the shutdown timeout are cancelled; they are resumed on the next start")

@@ -80,6 +80,17 @@ public final class CloudPool: @unchecked Sendable {
             checkpoint: checkpoint)
     }
 
+    /// The copy runner of `entry` (its cloud behind the gate, and the connection's transport for
+    /// the downloads) as `prepare` opened it.
+    public func copyRunner(for entry: BackupEntry, store: StateStore, commandRunner: FailureCommandRunner) throws -> CopyRunner {
+        guard let built = lock.withLock({ built[entry.cloudName] }) else {
+            throw ClientConfigurationError("entry \(entry.alias) names cloud '\(entry.cloudName)', which the schedule does not define")
+        }
+        return CopyRunner(
+            cloud: GatedCloud(built.connection.client, gate: built.gate), transport: built.connection.transport, store: store,
+            clock: clock, logger: logger, commandRunner: commandRunner)
+    }
+
     /// Shuts every connection down, the retired ones too; in-flight requests fail.
     public func shutdown() async {
         let connections = lock.withLock { built.values.map(\.connection) + retired }

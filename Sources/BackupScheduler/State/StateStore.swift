@@ -111,6 +111,31 @@ public final class StateStore: Sendable {
             try db.execute(sql: "UPDATE entry SET selected_from = substr(alias, 1, instr(alias, '@') - 1) WHERE instr(alias, '@') > 1")
             try db.create(index: "slot_by_selection", on: "slot", columns: ["selected_from", "slot_at"])
         }
+        migrator.registerMigration("v3: copies") { db in
+            // Offsite copies (`copy:`): one row per completed slot that is copied.
+            try db.create(table: "copy") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("slot_id", .integer).notNull().unique().references("slot", onDelete: .cascade)
+                t.column("entry", .text).notNull()
+                t.column("instance_id", .text).notNull()
+                t.column("slot_at", .datetime).notNull()
+                t.column("backup_id", .text).notNull()
+                t.column("backup_name", .text).notNull()
+                t.column("directory", .text).notNull()
+                t.column("state", .text).notNull().check(sql: "state IN ('pending','copying','completed','failed')")
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("bytes", .integer)
+                t.column("bytes_fetched", .integer).notNull().defaults(to: 0)
+                t.column("duration_seconds", .double)
+                t.column("error_message", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("started_at", .datetime)
+                t.column("finished_at", .datetime)
+            }
+            try db.create(index: "copy_by_state", on: "copy", columns: ["state"])
+            try db.create(index: "copy_by_entry", on: "copy", columns: ["entry", "slot_at"])
+        }
         return migrator
     }
 

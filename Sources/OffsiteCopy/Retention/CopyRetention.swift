@@ -8,7 +8,7 @@ import Darwin
 
 /// The rules an entry keeps its copies by (the `copy:` retention keys, applied to copies only).
 /// A copy is kept if any rule keeps it; with no rule set every copy is kept.
-public struct CopyRetentionRules: Sendable, Equatable {
+public struct CopyRetentionRules: Sendable, Hashable {
     /// The N newest copies.
     public var keepLast: Int?
     /// Copies younger than this, from now.

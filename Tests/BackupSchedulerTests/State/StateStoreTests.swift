@@ -30,7 +30,7 @@ struct StateStoreTests {
         let mode = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try store.pool.read { try StateStore.migrator.appliedMigrations($0) }
-        #expect(applied == ["v1: slots and entries", "v2: stream keys"])
+        #expect(applied == ["v1: slots and entries", "v2: stream keys", "v3: copies"])
         // Opening again does not re-run or fail the migration.
         _ = try StateStore(directory: directory)
     }

@@ -93,7 +93,7 @@ extension ScheduleFileParser {
 
     /// A YAML list is the argv as written; a string is split at spaces, without a shell, and may
     /// not hold shell syntax (quotes, `$`, `|`, …): write such a command as a list.
-    private mutating func commandArgv(_ node: Node, _ path: String) -> [String]? {
+    mutating func commandArgv(_ node: Node, _ path: String) -> [String]? {
         var argv: [String] = []
         switch node {
         case .sequence(let sequence):
