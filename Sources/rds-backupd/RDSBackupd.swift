@@ -10,7 +10,8 @@ struct RDSBackupd: AsyncParsableCommand {
         version: RDSClientVersion.current,
         subcommands: [
             RunCommand.self, BackupNowCommand.self, StatusCommand.self, HistoryCommand.self, CreateBackupCommand.self,
-            SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self, PruneCommand.self,
+            SimulatorCommand.self, CheckConfigCommand.self, NextRunsCommand.self, PruneCommand.self, CopiesCommand.self,
+            VerifyCopiesCommand.self,
         ]
     )
 

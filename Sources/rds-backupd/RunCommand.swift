@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
             "test-pause: POINT" to stderr (crash tests SIGKILL it there). Points: before-instance-check, \
             before-create (the row says creating, nothing sent), after-create (the cloud accepted the \
             create, the state does not know it), during-follow, before-completed-write, during-prune \
-            (retention is about to delete a backup)
+            (retention is about to delete a backup), during-copy (an offsite copy has 1 MiB of a file on disk)
             """)
 
     @OptionGroup var service: ServiceOptions
@@ -115,7 +115,12 @@ struct RunCommand: AsyncParsableCommand {
         configuration.watchdogInterval = WatchdogConfiguration.current()?.pingInterval
         configuration.stallLoopForTesting = environment["RDS_BACKUPD_TEST_STALL_SCHEDULER"] == "1"
         let commandRunner = FailureCommandRunner(environment: environment)
-        configuration.makeCopyRunner = { entry in try pool.copyRunner(for: entry, store: store, commandRunner: commandRunner) }
+        let hooks = TestHooks(environment: environment)
+        configuration.makeCopyRunner = { entry in
+            var runner = try pool.copyRunner(for: entry, store: store, commandRunner: commandRunner)
+            runner.progress = hooks.copyProgress
+            return runner
+        }
         configuration.onScheduleChanged = { schedule in
             do { try await pool.prepare(schedule) } catch { logger.error("\(error)") }
             alerting.scheduleChanged(schedule)
@@ -127,7 +132,6 @@ struct RunCommand: AsyncParsableCommand {
         notifications.stopping = { try? notifier.stopping(status: "stopping: finishing in-flight slots") }
         notifications.reloading = { status in try? notifier.reloading(status: status) }
         notifications.reloaded = { status in try? notifier.ready(status: status) }
-        let hooks = TestHooks(environment: environment)
         let poll = pollInterval?.duration ?? (simulate ? .seconds(2) : .seconds(10))
         let backupService = BackupService(
             schedule: schedule, store: store, clock: clock, logger: logger, configuration: configuration,
@@ -181,9 +185,23 @@ struct ServiceOptions: ParsableArguments {
 /// Test-only switches read from the environment (documented in `run --help`).
 struct TestHooks: Sendable {
     var pauseAt: SlotCheckpoint?
+    /// `RDS_BACKUPD_TEST_PAUSE_AT=during-copy`.
+    var pauseDuringCopy = false
 
     init(environment: [String: String]) {
         pauseAt = environment["RDS_BACKUPD_TEST_PAUSE_AT"].flatMap(SlotCheckpoint.init(rawValue:))
+        pauseDuringCopy = environment["RDS_BACKUPD_TEST_PAUSE_AT"] == "during-copy"
+    }
+
+    /// Stops the copying thread for good once a copy has 1 MiB of a file on disk (a crash test
+    /// SIGKILLs the process there); nil unless asked for.
+    var copyProgress: (@Sendable (String, Int64) -> Void)? {
+        guard pauseDuringCopy else { return nil }
+        return { _, onDisk in
+            guard onDisk >= 1024 * 1024 else { return }
+            FileHandle.standardError.write(Data("test-pause: during-copy\n".utf8))
+            while true { sleep(3600) }
+        }
     }
 
     /// Stops the process for good at the named point, so a crash test can SIGKILL it there.

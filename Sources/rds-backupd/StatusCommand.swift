@@ -7,7 +7,7 @@ import RDSClient
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each entry's last outcome, last backup (name, id, size), next slot, consecutive failures and whether it is overdue.",
+        abstract: "Show each entry's last outcome, last backup (name, id, size), next slot, consecutive failures, whether it is overdue, and its last offsite copy and age.",
         discussion: """
             Reads the state read-only, so it works while the service runs. Exit status 2 when there is no state yet.
 
@@ -80,6 +80,11 @@ struct StatusCommand: ParsableCommand {
                 if freshness.overdue { overdue += 1 }
                 freshnessText = Self.freshnessLine(freshness)
             }
+            let copies = try store.copySummary(entry: alias)
+            var copyText: String?
+            if entry?.copy != nil || copies.latest != nil {
+                (object["copy"], copyText) = Self.copyStatus(copies, now: now)
+            }
             if let flight = summary.inFlight {
                 object["in_flight"] = ["slot": RFC3339.formatUTC(flight.slotAt), "state": flight.state.rawValue, "name": flight.name ?? ""]
             }
@@ -105,6 +110,7 @@ struct StatusCommand: ParsableCommand {
             }
             line += "\n  consecutive failures: \(summary.consecutiveFailures)"
             if let freshnessText { line += "\n  \(freshnessText)" }
+            if let copyText { line += "\n  \(copyText)" }
             lines.append(line)
         }
         if json {
@@ -114,6 +120,36 @@ struct StatusCommand: ParsableCommand {
             print(lines.isEmpty ? "no entries" : lines.joined(separator: "\n"))
             if overdue > 0 { print("\(overdue) of \(entries.count) entries overdue") }
         }
+    }
+
+    /// The entry's last copy for `--json` and the text: `last copy 2h ago (1.2 GiB) in DIR`, the
+    /// latest copy when it is running or failed.
+    static func copyStatus(_ copies: (latest: CopyRecord?, lastCompleted: CopyRecord?), now: Date) -> ([String: Any], String) {
+        var object: [String: Any] = [:]
+        var text: String
+        if let done = copies.lastCompleted, let at = done.finishedAt {
+            let age = max(0, now.timeIntervalSince(at))
+            object["last_copy_at"] = RFC3339.formatUTC(at)
+            object["last_copy_age_seconds"] = Int(age)
+            object["last_copy_directory"] = done.directory
+            object["last_copy_backup_name"] = done.backupName
+            if let bytes = done.bytes { object["last_copy_bytes"] = bytes }
+            let size = done.bytes.map { ", " + CopiesCommand.size($0) } ?? ""
+            text = "last copy \(EntryFreshness.formatAge(age)) ago (\(done.backupName)\(size)) in \(done.directory)"
+        } else {
+            text = "no copy yet"
+        }
+        if let latest = copies.latest, latest.id != copies.lastCompleted?.id {
+            object["latest_copy_state"] = latest.state.rawValue
+            object["latest_copy_slot"] = RFC3339.formatUTC(latest.slotAt)
+            if let error = latest.errorMessage { object["latest_copy_error"] = error }
+            switch latest.state {
+            case .failed: text += "\n  COPY FAILED (slot \(RFC3339.formatUTC(latest.slotAt))): \(latest.errorMessage ?? "")"
+            case .pending, .copying: text += "\n  copy \(latest.state.rawValue): slot \(RFC3339.formatUTC(latest.slotAt)) to \(latest.directory)"
+            case .completed: break
+            }
+        }
+        return (object, text)
     }
 
     /// `last success 3h12m ago, slots every 6h: ok` or `OVERDUE: … no backup since the slot of …`.
