@@ -17,7 +17,7 @@ import Testing
     /// A driver whose service copies with runners on the harness's client and transport.
     static func start(
         _ h: ServiceHarness, clock: ManualServiceClock, schedule: Schedule, observer: any ServiceObserver = NoServiceObserver(),
-        progress: (@Sendable (String, Int64) -> Void)? = nil
+        progress: (@Sendable (String, Int64) -> Void)? = nil, commandRunner: FailureCommandRunner = FailureCommandRunner()
     ) async throws -> ServiceDriver {
         var configuration = BackupService.Configuration()
         configuration.observer = observer
@@ -27,7 +27,9 @@ import Testing
         let client = h.client
         let transport = h.fixture.transport
         configuration.makeCopyRunner = { _ in
-            var runner = CopyRunner(cloud: GatedCloud(client, gate: gate), transport: transport, store: store, clock: clock, logger: logger)
+            var runner = CopyRunner(
+                cloud: GatedCloud(client, gate: gate), transport: transport, store: store, clock: clock, logger: logger,
+                commandRunner: commandRunner)
             runner.progress = progress
             return runner
         }
@@ -166,6 +168,63 @@ import Testing
             let manifest = try CopyManifest.read(from: finished.directory)
             #expect(manifest.files.first?.sha256 == Self.storedSHA256(h, instance: BackupServiceTests.orders, backupID: finished.backupID, file: manifest.files[0].name))
             #expect(h.logs.all.contains { $0.contains("resuming the copy") })
+        }
+    }
+
+    @Test func aCopyWithWrongBytesIsRecordedFailedAndAnExpiredLinkIsRenewedAndAfterCopyGetsTheCopyNotTheCredentials() async throws {
+        try await ServiceHarness.with(configure: { $0.backupDuration = 60 }) { h in
+            h.simulator.objectStorage.backupBytes = 200_000
+            // The first download is 5,000 bytes longer than listed; the second finds its link expired.
+            h.simulator.objectStorage.inject(.wrongLength(byBytes: 5_000))
+            h.simulator.objectStorage.inject(.expiredLink)
+            let clock = BackupServiceTests.manualClock(h)
+            let start = clock.now()
+            let scratch = TestScratch.path("copy-failure")
+            let destination = scratch + "/copies"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let schedule = try h.schedule(backups: """
+                  - alias: orders
+                    instance_id: \(BackupServiceTests.orders)
+                    cron: "0 * * * *"
+                    copy:
+                      destination: \(destination)
+                      after_copy: [/bin/sh, -c, "env > \(scratch)/after-copy.env"]
+                      after_copy_timeout: 30s
+                """)
+            let metrics = MetricsRecorder()
+            metrics.prime(schedule: schedule, store: h.store, now: start)
+            let runner = FailureCommandRunner(environment: ["PATH": "/usr/bin:/bin", "OS_PASSWORD": "hunter2", "OS_USERNAME": "ops"])
+            let driver = try await Self.start(h, clock: clock, schedule: schedule, observer: metrics, commandRunner: runner)
+            await driver.run(until: start.addingTimeInterval(2 * 3600 + 1800), settling: Self.settleWithCopies)
+            await Self.settleWithCopies(driver)
+            try await driver.stop()
+
+            let copies = try h.store.copyHistory(entry: "orders").sorted { $0.slotAt < $1.slotAt }
+            #expect(copies.map(\.state) == [.failed, .completed])
+            let failed = try #require(copies.first)
+            #expect(failed.errorMessage?.contains("the listing says") == true, "\(failed.errorMessage ?? "")")
+            // Nothing of the failed copy looks complete: no manifest, no file under a final name.
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: failed.directory)) ?? []
+            #expect(left.isEmpty, "\(left)")
+            #expect(CopyRetention.scan(root: destination).copies.map(\.manifest.backupID) == [copies[1].backupID])
+            #expect(h.simulator.requests().filter { $0.route == .backupFiles }.count == 3, "one fresh list after the expired link")
+            #expect(try CopyVerifier.verify(directory: copies[1].directory).isIntact)
+
+            let lines = h.logs.all
+            let failure = try #require(lines.first { $0.contains("MESSAGE_ID=\(BackupEvent.copyFailed.messageID)") })
+            #expect(failure.contains("RDS_COPY_ERROR_KIND=content") && failure.hasPrefix("warning"))
+            #expect(!lines.contains { $0.contains("Signature=") })
+            let text = metrics.render()
+            #expect(text.contains(#"rds_backupd_copies_total{entry="orders",outcome="failed"} 1"#))
+            #expect(text.contains(#"rds_backupd_copies_total{entry="orders",outcome="completed"} 1"#))
+
+            // after_copy ran once, for the good copy, with its path and manifest and without the credentials.
+            let env = try String(contentsOfFile: scratch + "/after-copy.env", encoding: .utf8)
+            #expect(env.contains("RDS_COPY_PATH=\(copies[1].directory)\n"))
+            #expect(env.contains("RDS_COPY_MANIFEST=\(copies[1].directory)/\(CopyManifest.fileName)\n"))
+            #expect(env.contains("RDS_COPY_BYTES=200000") && env.contains("RDS_BACKUP_ID=\(copies[1].backupID)"))
+            #expect(!env.contains("hunter2") && !env.contains("OS_USERNAME"))
         }
     }
 }
