@@ -24,6 +24,7 @@ install -D -m 0644 packaging/deb/copyright "$doc/copyright"
 gzip -9n <packaging/deb/changelog >"$doc/changelog.gz" && chmod 0644 "$doc/changelog.gz"
 install -D -m 0644 contrib/prometheus/rds-backupd.rules.yml "$doc/examples/rds-backupd.rules.yml"
 install -m 0644 systemd/credentials.example "$doc/examples/credentials.example"
+install -m 0644 contrib/systemd/rds-backupd-copies.conf "$doc/examples/rds-backupd-copies.conf"
 # lintian reads a package's overrides from the package itself; each one says why.
 if [ -f packaging/deb/lintian-overrides ]; then
     install -D -m 0644 packaging/deb/lintian-overrides "$stage/usr/share/lintian/overrides/rds-backupd"

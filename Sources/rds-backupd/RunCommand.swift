@@ -39,6 +39,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run against an embedded simulator on loopback instead of the cloud.")
     var simulate = false
 
+    @Option(name: .customLong("simulated-backup-bytes"), help: "With --simulate: the bytes of each backup's files, what offsite copies (copy:) download.")
+    var simulatedBackupBytes: Int64 = 1_048_576
+
     @Option(name: .customLong("log-target"), help: "auto (journal under systemd, else stderr), journal or stderr.", completion: ShellCompletion.logTargets)
     var logTarget: String = "auto"
 
@@ -57,6 +60,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         guard shutdownTimeout.duration > .zero else { throw ValidationError("--shutdown-timeout must be positive") }
         if let pollInterval, pollInterval.duration <= .zero { throw ValidationError("--poll-interval must be positive") }
+        guard (1...(1 << 40)).contains(simulatedBackupBytes) else {
+            throw ValidationError("--simulated-backup-bytes \(simulatedBackupBytes) is out of range; give 1 to 1099511627776")
+        }
     }
 
     func run() async throws {
@@ -85,7 +91,8 @@ struct RunCommand: AsyncParsableCommand {
 
         var simulated: SimulatedCloud?
         if simulate {
-            simulated = try await SimulatedCloud.start(instanceIDs: schedule.entries.map(\.instanceID), logger: logger)
+            simulated = try await SimulatedCloud.start(
+                instanceIDs: schedule.entries.map(\.instanceID), backupBytes: simulatedBackupBytes, logger: logger)
         }
         let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
         do {

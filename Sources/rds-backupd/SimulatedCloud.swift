@@ -11,9 +11,10 @@ struct SimulatedCloud {
 
     /// Starts the demo simulator (wall clock, backups complete after `backupDuration`), adding any
     /// of `instanceIDs` it does not know as MySQL instances, and the tagged demo fleet
-    /// (`SimulatedInstance.demoFleet`) that a schedule's `select:` entries can match.
+    /// (`SimulatedInstance.demoFleet`) that a schedule's `select:` entries can match. Each completed
+    /// backup's files hold `backupBytes` bytes.
     static func start(
-        instanceIDs: [String], backupDuration: TimeInterval = 3, logger: Logger
+        instanceIDs: [String], backupDuration: TimeInterval = 3, backupBytes: Int64 = 1_048_576, logger: Logger
     ) async throws -> SimulatedCloud {
         var configuration = SimulatorConfiguration.demo
         configuration.backupDuration = backupDuration
@@ -25,6 +26,8 @@ struct SimulatedCloud {
         for (index, id) in instanceIDs.enumerated() where !known.contains(id) && !id.isEmpty {
             simulator.addInstance(SimulatedInstance(id: id, name: "simulated-\(index + 1)", engine: .mysql, version: "8.0"))
         }
+        // What a completed backup's files hold for offsite copies (`copy:`): small, so a demo copies at once.
+        simulator.objectStorage.backupBytes = backupBytes
         try await simulator.start(host: "127.0.0.1", port: 0)
         logger.info("embedded simulator listening", metadata: ["endpoint": "\(simulator.endpoint)"])
         let user = configuration.users[0]
