@@ -61,8 +61,8 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     public let registry: PrometheusCollectorRegistry
     private let lock = NSLock()
     private var nextRunGauges: [String: Date] = [:]
-    private var lastSuccessValues: [String: Double] = [:]
-    private var lastCopyValues: [String: Double] = [:]
+    /// The last value set of each timestamp gauge, by metric name and entry.
+    private var timestampValues: [String: [String: Double]] = [:]
     private var changeHandlers: [@Sendable () -> Void] = []
 
     /// A recorder on `registry` (a fresh one by default); `version` goes into `rds_backupd_build_info`.
@@ -94,11 +94,11 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
             for name in [Name.backupsCreated, Name.backupsCompleted, Name.backupsFailed, Name.backupsPruned] {
                 counter(name, alias).increment(by: Int64(0))
             }
-            if let at = lastSuccess[alias] { recordLastSuccess(alias, at) }
+            if let at = lastSuccess[alias] { recordTimestamp(Name.lastSuccess, alias, at) }
             if entry.copy != nil {
                 for outcome in ["completed", "failed"] { counter(Name.copies, alias, ("outcome", outcome)).increment(by: Int64(0)) }
                 counter(Name.copyBytes, alias).increment(by: Int64(0))
-                if let at = lastCopies[alias] { recordLastCopy(alias, at) }
+                if let at = lastCopies[alias] { recordTimestamp(Name.lastCopy, alias, at) }
             }
             if let first = entry.nextSlot(after: firstSeen[alias] ?? now) {
                 gauge(Name.firstSlot, alias).set(entry.runTime(of: first).timeIntervalSince1970)
@@ -122,7 +122,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         case .completed:
             counter(Name.slots, alias, ("outcome", "completed")).increment()
             counter(Name.backupsCompleted, alias).increment()
-            recordLastSuccess(alias, observation.at)
+            recordTimestamp(Name.lastSuccess, alias, observation.at)
         case .failed:
             counter(Name.slots, alias, ("outcome", "failed")).increment()
             counter(Name.backupsFailed, alias).increment()
@@ -159,7 +159,7 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         case .completed:
             counter(Name.copies, alias, ("outcome", "completed")).increment()
             if let duration = observation.duration { gauge(Name.copyDuration, alias).set(duration) }
-            recordLastCopy(alias, observation.at)
+            recordTimestamp(Name.lastCopy, alias, observation.at)
         case .failed:
             counter(Name.copies, alias, ("outcome", "failed")).increment()
         }
@@ -206,27 +206,16 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
         registry.makeGauge(descriptor: Self.descriptor(name), labels: [("entry", entry)])
     }
 
-    /// Only ever moves forward, so a prime that read the state just before a completion cannot
-    /// set the gauge back.
-    private func recordLastSuccess(_ alias: String, _ date: Date) {
+    /// Sets a timestamp gauge (last success, last copy) that only ever moves forward, so a prime
+    /// that read the state just before a completion cannot set it back.
+    private func recordTimestamp(_ name: String, _ alias: String, _ date: Date) {
         let value = date.timeIntervalSince1970
         let newer = lock.withLock {
-            guard value > (lastSuccessValues[alias] ?? -.infinity) else { return false }
-            lastSuccessValues[alias] = value
+            guard value > (timestampValues[name]?[alias] ?? -.infinity) else { return false }
+            timestampValues[name, default: [:]][alias] = value
             return true
         }
-        if newer { gauge(Name.lastSuccess, alias).set(value) }
-    }
-
-    /// Moves forward only, as `recordLastSuccess`.
-    private func recordLastCopy(_ alias: String, _ date: Date) {
-        let value = date.timeIntervalSince1970
-        let newer = lock.withLock {
-            guard value > (lastCopyValues[alias] ?? -.infinity) else { return false }
-            lastCopyValues[alias] = value
-            return true
-        }
-        if newer { gauge(Name.lastCopy, alias).set(value) }
+        if newer { gauge(name, alias).set(value) }
     }
 
     private func changed() {

@@ -147,6 +147,11 @@ import Testing
 
     @Test(arguments: cases)
     func brokenAlertAndMetricsSettingsNameLineColumnPathAndWhatIsAllowed(_ c: Case) throws {
+        try Self.expectOneProblem(c)
+    }
+
+    /// The case's YAML has exactly one problem, at its line, column and path, saying its words.
+    static func expectOneProblem(_ c: Case) throws {
         let problems = Self.problems(c.yaml)
         let problem = try #require(problems.first, "no problem reported for \(c.name)")
         #expect(problems.count == 1, "\(problems)")

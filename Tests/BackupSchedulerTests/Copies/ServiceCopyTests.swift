@@ -215,6 +215,12 @@ import Testing
             let failure = try #require(lines.first { $0.contains("MESSAGE_ID=\(BackupEvent.copyFailed.messageID)") })
             #expect(failure.contains("RDS_COPY_ERROR_KIND=content") && failure.hasPrefix("warning"))
             #expect(!lines.contains { $0.contains("Signature=") })
+            // Neither the state (database and its WAL) nor a manifest holds a download link's query.
+            var stored = Data()
+            for file in [h.store.path, h.store.path + "-wal", copies[1].directory + "/" + CopyManifest.fileName] {
+                stored += FileManager.default.contents(atPath: file) ?? Data()
+            }
+            #expect(!stored.isEmpty && stored.range(of: Data("Signature=".utf8)) == nil && stored.range(of: Data("AccessKeyId".utf8)) == nil)
             let text = metrics.render()
             #expect(text.contains(#"rds_backupd_copies_total{entry="orders",outcome="failed"} 1"#))
             #expect(text.contains(#"rds_backupd_copies_total{entry="orders",outcome="completed"} 1"#))

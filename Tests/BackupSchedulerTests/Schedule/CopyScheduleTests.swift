@@ -82,15 +82,7 @@ import Testing
         #expect(CopySettings.parseBandwidth("-5MB") == nil)
     }
 
-    struct Case: Sendable, CustomTestStringConvertible {
-        var name: String
-        var yaml: String
-        var line: Int
-        var column: Int
-        var path: String
-        var says: [String]
-        var testDescription: String { name }
-    }
+    typealias Case = AlertScheduleTests.Case
 
     static let cases: [Case] = [
         Case(
@@ -133,11 +125,6 @@ import Testing
 
     @Test(arguments: cases)
     func brokenCopySettingsNameLineColumnPathAndWhatIsAllowed(_ c: Case) throws {
-        let problems = Self.problems(c.yaml)
-        let problem = try #require(problems.first, "no problem reported for \(c.name)")
-        #expect(problems.count == 1, "\(problems)")
-        #expect(problem.line == c.line && problem.column == c.column, "\(problem)")
-        #expect(problem.path == c.path, "\(problem)")
-        for text in c.says { #expect(problem.message.contains(text), "\(problem.message)") }
+        try AlertScheduleTests.expectOneProblem(c)
     }
 }
