@@ -62,14 +62,14 @@ public final class AlertDispatcher: ServiceObserver, Service, Sendable {
         switch observation.kind {
         case .started: url = alert.start
         case .completed: url = alert.success
-        case .failed, .missed: url = alert.failure
+        case .failed, .missed, .copyFailed: url = alert.failure
         case .created, .skipped: url = nil
         }
         if let url {
             let job = PingJob(url: url, body: PingBody.text(for: observation), observation: observation)
             if case .dropped = pingInput.yield(job) { noteDropped("ping to \(url)", observation) }
         }
-        if observation.kind == .failed || observation.kind == .missed, let command = alert.command {
+        if [.failed, .missed, .copyFailed].contains(observation.kind), let command = alert.command {
             if case .dropped = commandInput.yield(CommandJob(command: command, observation: observation)) {
                 noteDropped("command", observation)
             }

@@ -115,8 +115,8 @@ public final class MetricsRecorder: ServiceObserver, @unchecked Sendable {
     public func slot(_ observation: SlotObservation) {
         let alias = observation.entry
         switch observation.kind {
-        case .started:
-            return
+        case .started, .copyFailed:
+            return  // a failed copy is counted by `copy(_:)`
         case .created:
             counter(Name.backupsCreated, alias).increment()
         case .completed:

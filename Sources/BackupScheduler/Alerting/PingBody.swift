@@ -10,7 +10,7 @@ public enum PingBody {
         lines.append("instance: \(observation.instanceID)")
         lines.append("slot: \(RFC3339.formatUTC(observation.slot))")
         if let name = observation.backupName { lines.append("backup: \(name)") }
-        if observation.kind == .failed || observation.kind == .missed {
+        if [.failed, .missed, .copyFailed].contains(observation.kind) {
             lines.append("error code: \(observation.errorCode ?? "-")")
             lines.append("message: \(String((observation.message ?? "-").prefix(maxMessage)))")
             lines.append("request id: \(observation.requestID ?? "-")")

@@ -92,10 +92,12 @@ public struct CopyRunner: Sendable {
             do {
                 try journal.recordCopy(
                     .copyFailed, &copy, log: log, "copy of backup \(copy.backupName) failed: \(failure)",
-                    fields: ["RDS_COPY_ERROR_KIND": "\(failure.kind.rawValue)"])
+                    fields: ["RDS_COPY_ERROR_KIND": "\(failure.kind.rawValue)"], alert: entry.alert)
             } catch {
                 log.error("cannot record the failed copy: \(error)")
-                journal.announceCopy(.copyFailed, copy, log: log, "copy of backup \(copy.backupName) failed: \(failure)")
+                journal.announceCopy(
+                    .copyFailed, copy, log: log, "copy of backup \(copy.backupName) failed: \(failure)",
+                    fields: ["RDS_COPY_ERROR_KIND": "\(failure.kind.rawValue)"], alert: entry.alert)
             }
             return copy
         }

@@ -36,6 +36,9 @@ public struct SlotObservation: Sendable, Equatable {
     /// What happened.
     public enum Kind: String, Sendable, CaseIterable {
         case started, created, completed, failed, missed, skipped
+        /// The slot's backup completed but its offsite copy (`copy:`) failed: the entry's failure
+        /// ping and command are told (`RDS_EVENT=copy_failed`); metrics count it as a copy.
+        case copyFailed = "copy_failed"
 
         /// The kind a journal event stands for, if it is a slot outcome.
         public init?(_ event: BackupEvent) {
@@ -67,6 +70,22 @@ public struct SlotObservation: Sendable, Equatable {
     public var alert: AlertSettings?
     /// When it happened, on the service clock.
     public var at: Date
+
+    /// The failure of the copy `copy` as the entry's failure ping and command see it.
+    public init(copyFailure copy: CopyObservation, alert: AlertSettings?) {
+        kind = .copyFailed
+        entry = copy.entry
+        instanceID = copy.instanceID
+        slot = copy.slot
+        backupName = copy.backupName
+        backupID = copy.backupID
+        attempts = copy.attempts
+        errorCode = copy.errorKind
+        message = copy.message
+        requestID = nil
+        self.alert = alert
+        at = copy.at
+    }
 
     /// The observation of `record` as it is now.
     public init(_ kind: Kind, record: SlotRecord, alert: AlertSettings?, at: Date) {

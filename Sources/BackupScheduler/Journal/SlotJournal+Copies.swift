@@ -8,19 +8,20 @@ extension SlotJournal {
     /// cannot be saved nothing is announced and the error is thrown.
     public func recordCopy(
         _ event: BackupEvent, _ copy: inout CopyRecord, log: Logger, _ message: String, fields: Logger.Metadata = [:],
-        fetched: Int64 = 0
+        fetched: Int64 = 0, alert: AlertSettings? = nil
     ) throws(StateStoreError) {
         copy = try store.saveCopy(copy, now: clock.now())
-        announceCopy(event, copy, log: log, message, fields: fields, fetched: fetched)
+        announceCopy(event, copy, log: log, message, fields: fields, fetched: fetched, alert: alert)
     }
 
     /// Hands a copy event to every listener without saving.
     public func announceCopy(
         _ event: BackupEvent, _ copy: CopyRecord, log: Logger, _ message: String, fields: Logger.Metadata = [:],
-        fetched: Int64 = 0, level: Logger.Level? = nil
+        fetched: Int64 = 0, alert: AlertSettings? = nil, level: Logger.Level? = nil
     ) {
         let copyEvent = CopyEvent(
-            event: event, record: copy, message: message, fields: fields, at: clock.now(), fetched: fetched, level: level)
+            event: event, record: copy, message: message, fields: fields, at: clock.now(), fetched: fetched, alert: alert,
+            level: level)
         for listener in listeners { listener.copyEvent(copyEvent, log: log) }
     }
 }
@@ -36,6 +37,8 @@ public struct CopyEvent: Sendable {
     public var at: Date
     /// Bytes the run that ended fetched over the network.
     public var fetched: Int64 = 0
+    /// The entry's `alert:`: a failed copy is told to its failure ping and command.
+    public var alert: AlertSettings? = nil
     public var level: Logger.Level? = nil
 }
 
@@ -54,7 +57,12 @@ extension SlotEventLog {
 extension SlotEventObservation {
     public func copyEvent(_ event: CopyEvent, log: Logger) {
         guard let kind = CopyObservation.Kind(event.event) else { return }
-        observer.copy(CopyObservation(kind, record: event.record, at: event.at, bytesFetched: event.fetched))
+        var observation = CopyObservation(kind, record: event.record, at: event.at, bytesFetched: event.fetched)
+        observation.errorKind = event.fields["RDS_COPY_ERROR_KIND"].map { "\($0)" }
+        observer.copy(observation)
+        if kind == .failed, let alert = event.alert {
+            observer.slot(SlotObservation(copyFailure: observation, alert: alert))
+        }
     }
 }
 
@@ -78,6 +86,11 @@ public struct CopyObservation: Sendable, Equatable {
     public var instanceID: String
     public var slot: Date
     public var backupID: String
+    public var backupName: String
+    /// Runs of this copy so far.
+    public var attempts: Int
+    /// Why it failed (`destination`, `links`, `transfer`, `content`), for a failed copy.
+    public var errorKind: String?
     /// The copy's size, when known.
     public var bytes: Int64?
     /// Bytes fetched by the run that ended (completed or failed); 0 for `started`.
@@ -93,6 +106,8 @@ public struct CopyObservation: Sendable, Equatable {
         instanceID = record.instanceID
         slot = record.slotAt
         backupID = record.backupID
+        backupName = record.backupName
+        attempts = record.attempts
         bytes = record.bytes
         self.bytesFetched = bytesFetched
         duration = record.durationSeconds

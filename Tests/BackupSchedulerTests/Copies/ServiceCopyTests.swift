@@ -191,14 +191,21 @@ import Testing
                       destination: \(destination)
                       after_copy: [/bin/sh, -c, "env > \(scratch)/after-copy.env"]
                       after_copy_timeout: 30s
+                    alert: { command: [/bin/sh, -c, "env > \(scratch)/alert.env"] }
                 """)
             let metrics = MetricsRecorder()
             metrics.prime(schedule: schedule, store: h.store, now: start)
             let runner = FailureCommandRunner(environment: ["PATH": "/usr/bin:/bin", "OS_PASSWORD": "hunter2", "OS_USERNAME": "ops"])
-            let driver = try await Self.start(h, clock: clock, schedule: schedule, observer: metrics, commandRunner: runner)
+            // The entry's failure command hears of the failed copy through the alert dispatcher.
+            let dispatcher = AlertDispatcher(sender: try PingSender(environment: [:], sleep: { _ in }), runner: runner, logger: h.logs.logger())
+            let alerts = Task { await dispatcher.run() }
+            let driver = try await Self.start(
+                h, clock: clock, schedule: schedule, observer: ObserverGroup([metrics, dispatcher]), commandRunner: runner)
             await driver.run(until: start.addingTimeInterval(2 * 3600 + 1800), settling: Self.settleWithCopies)
             await Self.settleWithCopies(driver)
             try await driver.stop()
+            dispatcher.finish()
+            await alerts.value
 
             let copies = try h.store.copyHistory(entry: "orders").sorted { $0.slotAt < $1.slotAt }
             #expect(copies.map(\.state) == [.failed, .completed])
@@ -231,6 +238,11 @@ import Testing
             #expect(env.contains("RDS_COPY_MANIFEST=\(copies[1].directory)/\(CopyManifest.fileName)\n"))
             #expect(env.contains("RDS_COPY_BYTES=200000") && env.contains("RDS_BACKUP_ID=\(copies[1].backupID)"))
             #expect(!env.contains("hunter2") && !env.contains("OS_USERNAME"))
+            // The failure command ran once, for the failed copy (the backups themselves completed).
+            let alert = try String(contentsOfFile: scratch + "/alert.env", encoding: .utf8)
+            #expect(alert.contains("RDS_EVENT=copy_failed\n") && alert.contains("RDS_ERROR_CODE=content\n"))
+            #expect(alert.contains("RDS_BACKUP_ID=\(failed.backupID)\n") && alert.contains("the listing says"))
+            #expect(!alert.contains("hunter2"))
         }
     }
 }
