@@ -245,11 +245,11 @@ extension ScheduleFileParser {
                 selector, template: name?.value ?? Self.defaultNameTemplate, nameNode: name, databases: databases, f: f,
                 entry: node, path: path)
         }
-        guard problems.count == before, let alias, let instanceID = instanceID ?? selector.map({ _ in "" }), let cron,
+        guard problems.count == before, let alias, let target = instanceID.map({ BackupEntry.Target.instance(id: $0) }) ?? selector.map({ .fleet($0) }), let cron,
             let cloudName, let aliasNode = f["alias"]?.value, let cronNode = f["cron"]?.value
         else { return nil }
         var entry = BackupEntry(
-            alias: alias, cloudName: cloudName, instanceID: instanceID, cron: cron,
+            alias: alias, cloudName: cloudName, target: target, cron: cron,
             timeZone: (own.timeZone ?? defaults.timeZone)?.value ?? TimeZone(identifier: "UTC")!,
             nameTemplate: name?.value ?? Self.defaultNameTemplate,
             descriptionTemplate: (own.description ?? defaults.description)?.value ?? Self.defaultDescriptionTemplate,
@@ -261,7 +261,6 @@ extension ScheduleFileParser {
             retention: (own.retention ?? defaults.retention)?.value ?? nil,
             jitter: jitter?.value ?? .zero, paused: (own.paused ?? defaults.paused)?.value ?? false,
             alert: AlertFields.merge(own.alert, defaults.alert))
-        entry.selector = selector
         if !own.invalid.contains("copy") && !defaults.invalid.contains("copy") {
             guard let copy = mergeCopy(own.copy, defaults.copy, entry: node, path: path) else { return nil }
             entry.copy = copy.settings

@@ -1,13 +1,17 @@
 import Foundation
 import RDSClient
 
-/// One entry under `backups:`, with `defaults` already applied.
+/// One entry under `backups:`, with `defaults` already applied: either an entry of one instance,
+/// a `select:` entry (a fleet selector the service expands), or one of a `select:` entry's streams
+/// (`target` says which).
 public struct BackupEntry: Sendable, Hashable {
-    /// The entry's unique short name, used in names, logs and commands.
+    /// The entry's unique short name, used in names, logs and commands; a stream's is
+    /// `ALIAS@INSTANCE_ID` (`StreamKey.alias`).
     public var alias: String
     /// The key of `Schedule.clouds` this entry's instance lives in.
     public var cloudName: String
-    public var instanceID: String
+    /// What this entry backs up.
+    public var target: Target
     public var cron: CronExpression
     /// The IANA zone `cron` and `{slot:…}` are evaluated in.
     public var timeZone: TimeZone
@@ -25,11 +29,6 @@ public struct BackupEntry: Sendable, Hashable {
     /// Upper bound of the stable per-instance delay.
     public var jitter: Duration
     public var paused: Bool
-    /// A `select:` entry's selector; its `instanceID` is empty: the service expands it into one
-    /// stream per selected instance (see `Selection/SelectionStreams.swift`).
-    public var selector: InstanceSelector? = nil
-    /// A stream's configured entry alias (its own `alias` is `ALIAS@INSTANCE_ID`); nil otherwise.
-    public var selectedFrom: String? = nil
     /// A stream's instance name when it was selected, for `{instance_name}` before the API is asked.
     public var instanceName: String? = nil
     /// Pings and the failure command (`alert:`); nil when none is set.
@@ -47,11 +46,26 @@ public struct BackupEntry: Sendable, Hashable {
         case selected(StreamKey)
     }
 
-    /// What this entry backs up (the schedule's entry, a `select:` template, or one of its streams).
-    public var target: Target {
-        if let selector { return .fleet(selector) }
-        if selectedFrom != nil { return .selected(streamKey) }
-        return .instance(id: instanceID)
+    /// The instance this entry backs up; empty for a `select:` entry, which names none itself.
+    public var instanceID: String {
+        switch target {
+        case .instance(let id): return id
+        case .fleet: return ""
+        case .selected(let key): return key.selectedInstanceID ?? ""
+        }
+    }
+
+    /// A `select:` entry's selector; the service expands it into one stream per selected instance
+    /// (see `Selection/SelectionStreams.swift`).
+    public var selector: InstanceSelector? {
+        if case .fleet(let selector) = target { return selector }
+        return nil
+    }
+
+    /// A stream's configured entry alias (its own `alias` is `ALIAS@INSTANCE_ID`); nil otherwise.
+    public var selectedFrom: String? {
+        if case .selected(let key) = target { return key.entry }
+        return nil
     }
 
     /// A `select:` entry as configured (not one of its streams).

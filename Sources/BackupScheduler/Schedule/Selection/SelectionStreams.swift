@@ -65,18 +65,17 @@ public struct StreamKey: Hashable, Sendable {
 extension BackupEntry {
     /// This entry's stream key.
     public var streamKey: StreamKey {
-        guard let selectedFrom else { return StreamKey(entry: alias) }
-        return StreamKey(entry: selectedFrom, selectedInstanceID: instanceID)
+        if case .selected(let key) = target { return key }
+        return StreamKey(entry: alias)
     }
 
     /// The stream of this `select:` entry for one selected instance.
     public func stream(for selected: SelectedStream) -> BackupEntry {
         var entry = self
-        entry.alias = StreamKey(entry: alias, selectedInstanceID: selected.instanceID).alias
-        entry.instanceID = selected.instanceID
-        entry.selectedFrom = alias
+        let key = StreamKey(entry: alias, selectedInstanceID: selected.instanceID)
+        entry.alias = key.alias
+        entry.target = .selected(key)
         entry.instanceName = selected.instanceName
-        entry.selector = nil
         return entry
     }
 }
