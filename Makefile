@@ -56,10 +56,12 @@ release: deps
 	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
 
 # The service against the embedded simulator with config/demo.yaml (slots every minute or two):
-# backups are created, followed and completed within two minutes. Ctrl-C stops it.
+# backups are created, followed and completed within two minutes, and orders' files copied
+# offsite (copy:). Ctrl-C stops it.
 run: build
 	@state=$$(mktemp -d /tmp/rds-backupd-demo.XXXXXX); \
 	echo "demo state in $$state; in another terminal: $(BIN) status --schedule config/demo.yaml --state-dir $$state"; \
+	echo "orders' offsite copies go to /tmp/rds-backupd-demo-copies: $(BIN) copies --schedule config/demo.yaml"; \
 	exec $(BIN) run --simulate --schedule config/demo.yaml --state-dir $$state
 
 test: deps

@@ -71,6 +71,6 @@ struct CopiesCommand: ParsableCommand {
     }
 
     static func size(_ bytes: Int64) -> String {
-        ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary)
+        CopyRunner.formatBytes(bytes)
     }
 }

@@ -190,7 +190,8 @@ public struct CopyRunner: Sendable {
         }
     }
 
-    static func formatBytes(_ bytes: Int64) -> String {
+    /// `1.2 GiB`, `3.4 MiB`, `512 B`: sizes in log lines and commands.
+    public static func formatBytes(_ bytes: Int64) -> String {
         let value = Double(bytes)
         if value >= 1024 * 1024 * 1024 { return String(format: "%.2f GiB", value / (1024 * 1024 * 1024)) }
         if value >= 1024 * 1024 { return String(format: "%.1f MiB", value / (1024 * 1024)) }
