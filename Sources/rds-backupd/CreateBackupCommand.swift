@@ -106,9 +106,12 @@ struct CreateBackupCommand: AsyncParsableCommand {
     private func perform(_ request: CreateBackupRequest, session: CloudSession, logger: Logger) async -> Int32 {
         let retrier = Retrier(policy: RetryPolicy(attempts: retryAttempts, initial: retryInitial.duration, max: retryMax.duration))
         let creator = BackupCreator(client: session.client, retrier: retrier, logger: logger)
+        // Only a backup this command's own create can have made is taken as its own: begun since
+        // it started (less the clock skew) and carrying its description.
+        let evidence = OwnershipEvidence(firstRun: Date(), description: request.description?.value ?? "")
         var backup: Backup
         do {
-            let outcome = try await creator.create(request) { error, attempt, delay in
+            let outcome = try await creator.create(request, evidence: evidence) { error, attempt, delay in
                 printError("attempt \(attempt) failed, retrying in \(DurationParser.format(delay)): \(error)")
             }
             backup = outcome.backup

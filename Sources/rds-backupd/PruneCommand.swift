@@ -13,7 +13,8 @@ struct PruneCommand: AsyncParsableCommand {
             Only backups this service made for an entry (recorded in the state, named from the entry's \
             template) are candidates, only COMPLETED ones by the keep rules and FAILED ones after \
             keep_failed_for; the newest COMPLETED one always stays, and nothing is deleted while the \
-            entry's latest slot is failing. Every deletion is logged (journal MESSAGE_ID \
+            entry's latest slot is failing (except by a slot whose create the cloud refused for quota: \
+            it makes room by these rules, then creates again). Every deletion is logged (journal MESSAGE_ID \
             \(BackupEvent.backupPruned.messageID)). A delete that fails is tried again on the next run.
             Exit status: 0 done, 1 some listing or delete failed (printed), 2 invalid input.
             """)
@@ -142,7 +143,7 @@ struct PruneCommand: AsyncParsableCommand {
         case .deleted: "deleted"
         case .alreadyGone: "deleted (already gone)"
         case .wouldDelete: "would delete"
-        case .held: "delete (held)"
+        case .held: "held until a backup completes"
         case .deleting: "deleting"
         case .failed: "delete failed: \(item.error ?? "")"
         }

@@ -133,6 +133,18 @@ import Testing
         }
     }
 
+    @Test func withUniquenessNotEnforcedASecondCreateOfANameIsBusyWhileTheFirstBuildsThenAccepted() async throws {
+        try await SimulatorHarness.with({ $0.nameUniqueness = .notEnforced }) { h async throws in
+            #expect(try await h.create("bk_twice").status == 200)
+            let busy = try await h.create("bk_twice")
+            #expect(busy.status == 409)
+            #expect(busy.errorCode == "DBS.201205")
+            h.clock.advance(by: 60)
+            #expect(try await h.create("bk_twice").status == 200)
+            #expect(h.simulator.backups().filter { $0.name == "bk_twice" }.count == 2)
+        }
+    }
+
     @Test func retriedCreateOfABuildingBackupSaysItExists() async throws {
         try await SimulatorHarness.with { h async throws in
             #expect(try await h.create("bk_retry").status == 200)

@@ -39,7 +39,14 @@ extension CloudAPI {
     /// The instance's manual backup with exactly this name, if any (not one being deleted):
     /// the list check that keeps one backup per slot.
     public func manualBackup(named name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> Backup? {
+        try await manualBackups(named: name, instanceID: instanceID, window: window).first
+    }
+
+    /// Every manual backup of the instance with exactly this name (not one being deleted): where
+    /// the cloud does not enforce unique names there may be more than one, and only one of them
+    /// may be a slot's own (`OwnershipEvidence`).
+    public func manualBackups(named name: BackupName, instanceID: String, window: ClosedRange<Date>?) async throws -> [Backup] {
         let backups = try await listBackups(BackupQuery(instanceID: instanceID, type: .manual, window: window))
-        return backups.first { $0.name == name.value && $0.status != .deleting }
+        return backups.filter { $0.name == name.value && $0.status != .deleting }
     }
 }

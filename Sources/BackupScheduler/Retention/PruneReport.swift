@@ -7,7 +7,8 @@ public struct PruneReport: Sendable, Equatable, Encodable {
     public var dryRun: Bool
     /// The entry's retention settings as written (`keep_last=14 keep_within=30d`), nil when off.
     public var retention: String?
-    /// Why nothing was deleted although something would be: the entry's latest slot is failing.
+    /// Why nothing was deleted although something would be, in one sentence: the entry's latest
+    /// slot is failing (and when that ends).
     public var held: String?
     /// Why the prune could not run (listing or state failed); the next run tries again.
     public var error: String?
@@ -54,7 +55,7 @@ public struct PruneItem: Sendable, Equatable, Encodable {
         case alreadyGone = "already_gone"
         /// Would be deleted; `--dry-run` changed nothing.
         case wouldDelete = "would_delete"
-        /// Would be deleted, but the entry's latest slot is failing.
+        /// Would be deleted, but the entry's latest slot is failing (`PruneReport.held` says until when).
         case held
         /// Already DELETING in the cloud.
         case deleting
@@ -95,5 +96,38 @@ public struct PruneItem: Sendable, Equatable, Encodable {
         self.rule = rule
         self.outcome = outcome
         self.error = error
+    }
+}
+
+extension PruneReport {
+    /// Why this run deleted nothing, in words: what limits retention (a quota refusal's message
+    /// says it, so that whoever reads it knows what to change).
+    public var whyNothingWasDeleted: String {
+        if let error { return "retention could not run: \(error)" }
+        if let first = failed.first {
+            return "deleting \(failed.map(\.name).joined(separator: ", ")) failed: \(first.error ?? "no reason given")"
+        }
+        let ours = items.filter(\.ours)
+        let completed = ours.filter { $0.status == "COMPLETED" }.count
+        let failedKept = ours.filter { $0.status == "FAILED" }.count
+        let unfinished = ours.count - completed - failedKept
+        let others = items.count - ours.count
+        var parts: [String] = []
+        switch completed {
+        case 0: parts.append("\(entry) has no completed backup of its own")
+        case 1: parts.append("\(entry) has one completed backup of its own, its newest, which always stays")
+        default: parts.append("\(retention ?? "its retention") keeps all \(completed) completed backups of \(entry)")
+        }
+        if failedKept > 0 {
+            parts.append(failedKept == 1 ? "its failed one is younger than keep_failed_for" : "its \(failedKept) failed ones are younger than keep_failed_for")
+        }
+        if unfinished > 0 { parts.append(unfinished == 1 ? "one is still in progress or being deleted" : "\(unfinished) are still in progress or being deleted") }
+        if others > 0 {
+            parts.append(
+                others == 1
+                    ? "the instance's other manual backup was not made by \(entry), and retention never deletes it"
+                    : "the instance's other \(others) manual backups were not made by \(entry), and retention never deletes them")
+        }
+        return parts.joined(separator: "; ")
     }
 }

@@ -6,13 +6,16 @@ import RDSClient
 ///
 /// Only backups this service made for the entry are candidates: a state row of the entry with the
 /// backup's id and name, and a name the entry's template renders for that slot (or its
-/// collision-suffixed form). Only COMPLETED ones are judged by the keep rules, never the newest
-/// COMPLETED one; FAILED ones go after `keep_failed_for`. Nothing is deleted while the entry's
-/// latest slot is failing. Every deletion is logged as `backupPruned`; a failed delete is logged as
-/// `pruneFailed` and retried on the next run. `prune` never throws: backups never wait on it.
+/// collision-suffixed form); an adopted one only while `OwnershipEvidence` still accepts it. Only
+/// COMPLETED ones are judged by the keep rules, never the newest COMPLETED one; FAILED ones go
+/// after `keep_failed_for`. Nothing is deleted while the entry's latest slot is failing, except to
+/// make room when the cloud refused a slot's create for quota (`freeingQuota`). Every deletion is
+/// logged as `backupPruned`; a failed delete is logged as `pruneFailed` and retried on the next
+/// run. `prune` never throws: backups never wait on it.
 ///
 /// The service calls it after each slot of an entry that ended COMPLETED, on the same task (so the
-/// instance's next slot waits the few calls it takes, and shutdown cancels it):
+/// instance's next slot waits the few calls it takes, and shutdown cancels it), and the slot runner
+/// calls it when a create is refused for quota:
 ///
 ///     let result = await runner.run(record, entry: entry)
 ///     if result.state == .completed, entry.retention != nil {
@@ -23,8 +26,8 @@ public struct Pruner: Sendable {
     public var cloud: GatedCloud
     public var store: StateStore
     public var logger: Logger
-    /// Called at `SlotCheckpoint.duringPrune` (a delete is about to be sent), as `SlotRunner.checkpoint`.
-    public var checkpoint: @Sendable (SlotCheckpoint) async -> Void = { _ in }
+    /// Called before each delete is sent (the crash tests stop the binary there; a no-op otherwise).
+    public var beforeDelete: @Sendable () async -> Void = {}
 
     public init(cloud: GatedCloud, store: StateStore, logger: Logger) {
         self.cloud = cloud
@@ -37,15 +40,10 @@ public struct Pruner: Sendable {
         self.init(cloud: GatedCloud(client, gate: gate), store: store, logger: logger)
     }
 
-    /// A pruner with a slot runner's cloud (gate and observer), state, logger and checkpoints:
-    /// what the service uses after a slot of an entry ends COMPLETED.
-    public init(sharing runner: SlotRunner) {
-        self.init(cloud: runner.cloud, store: runner.store, logger: runner.logger)
-        checkpoint = runner.checkpoint
-    }
-
     /// Prunes `entry`'s own backups as of `now`; with `dryRun` it only reports what it would do.
-    public func prune(entry: BackupEntry, now: Date, dryRun: Bool = false) async -> PruneReport {
+    /// `freeingQuota`: the cloud refused a create of the entry for quota, so the rules apply even
+    /// though the entry's latest slot is failing (it is failing for want of room).
+    public func prune(entry: BackupEntry, now: Date, dryRun: Bool = false, freeingQuota: Bool = false) async -> PruneReport {
         var log = logger
         log[metadataKey: "RDS_ENTRY"] = "\(entry.alias)"
         log[metadataKey: "RDS_INSTANCE_ID"] = "\(entry.instanceID)"
@@ -57,8 +55,8 @@ public struct Pruner: Sendable {
         do {
             slots = try store.slotsWithBackups(entry: entry.alias, instanceID: entry.instanceID)
             let summary = try store.summary(entry: entry.alias)
-            if summary.consecutiveFailures > 0, let last = summary.lastOutcome {
-                report.held = "the latest slot of \(entry.alias) (\(RFC3339.formatUTC(last.slotAt))) \(last.state.rawValue); nothing is deleted until a backup completes"
+            if summary.consecutiveFailures > 0, let last = summary.lastOutcome, !freeingQuota {
+                report.held = Self.holdSentence(entry: entry, latest: last)
             }
         } catch {
             report.error = "\(error)"
@@ -78,13 +76,13 @@ public struct Pruner: Sendable {
         }
 
         var matcher = OwnershipMatcher(entry: entry, slots: slots)
-        if entry.nameTemplate.usesOnlineVariables {
+        if entry.nameTemplate.usesOnlineVariables || entry.descriptionTemplate.usesOnlineVariables {
             do {
                 let instance = try await cloud.instance(id: entry.instanceID)
                 matcher.instanceName = instance?.name
                 matcher.engine = instance?.engine
             } catch {
-                log.debug("instance lookup for name matching failed; names with {instance_name} or {engine} stay unmatched: \(error)")
+                log.debug("instance lookup for name matching failed; names and descriptions with {instance_name} or {engine} stay unmatched: \(error)")
             }
         }
 
@@ -141,7 +139,7 @@ public struct Pruner: Sendable {
                 ordered[index].error = "not deleted: shutting down"
                 continue
             }
-            await checkpoint(.duringPrune)
+            await beforeDelete()
             ordered[index] = await delete(ordered[index], entry: entry, now: now, log: log)
         }
         report.items = ordered
@@ -182,6 +180,13 @@ public struct Pruner: Sendable {
         } catch {
             log.warning("cannot record the prune of \(item.name) in the state: \(error)")
         }
+    }
+
+    /// Why nothing is deleted while the entry is failing, and when that ends: one sentence.
+    static func holdSentence(entry: BackupEntry, latest: SlotRecord) -> String {
+        "the latest slot of \(entry.alias) (\(RFC3339.formatUTC(latest.slotAt))) \(latest.state.rawValue), and retention "
+            + "deletes nothing while an entry's backups are failing, except to make room when the cloud refuses a create for "
+            + "quota; it resumes after the next completed backup"
     }
 
     private static func errorFields(_ error: any Error) -> Logger.Metadata {

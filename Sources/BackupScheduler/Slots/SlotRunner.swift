@@ -5,11 +5,15 @@ import RDSClient
 /// Runs one slot to its end: exactly one backup per slot (docs/architecture.md "Running a slot").
 ///
 /// 1. instance check (exists, not a Replica; not ACTIVE is retried), 2. list the instance's manual
-/// backups around the slot and adopt one with the slot's name, 3. create through `BackupCreator`
-/// ("already exists" → the list decides: ours, or a foreign backup holding the name → one retry
-/// under a deterministic suffix), 4. follow it to COMPLETED or FAILED within `completion_window`.
-/// The row is written before and after every API call, so a crash anywhere is resumed from the
-/// row: a slot left `creating` is settled by the list check, never by a blind second create.
+/// backups around the slot: one with the slot's name is adopted when `OwnershipEvidence` says it
+/// is the slot's own, while a foreign one makes the slot take the deterministic suffixed name,
+/// 3. create through `BackupCreator` ("already exists" → the list decides, retried like every
+/// call: ours, or a foreign backup holding the name → one retry under the suffix; a quota refusal
+/// → the entry's retention makes room, then the create is retried in the start window), 4. follow
+/// it to COMPLETED or FAILED within `completion_window`. The row is written before and after every
+/// API call, so a crash anywhere is resumed from the row: a slot left `creating` is settled by the
+/// list check, never by a blind second create. The row says whether the backup was created or
+/// adopted, and why.
 public struct SlotRunner: Sendable {
     /// The cloud, behind its gate and timed (every call of the slot goes through it).
     public var cloud: GatedCloud
@@ -83,15 +87,19 @@ public struct SlotRunner: Sendable {
                 // what is left of it is measured on the monotonic clock, so a wall step while the
                 // slot retries neither closes the window early nor keeps it open past its length.
                 let deadline = clock.monotonicDeadline(atWall: startDeadline)
-                guard let (backup, how) = try await obtainBackup(&slot, entry: entry, deadline: deadline, log: log) else {
+                guard let obtained = try await obtainBackup(&slot, entry: entry, deadline: deadline, log: log) else {
                     return slot
                 }
+                let backup = obtained.backup
                 slot.backupID = backup.id
                 slot.state = .created
-                slot.note = how
+                slot.note = obtained.how
+                slot.ownership = obtained.ownership
+                slot.ownershipReason = obtained.reason
                 slot.setError(code: nil, message: nil, requestID: nil)
+                let why = obtained.ownership == .adopted ? ": \(obtained.reason)" : ""
                 try journal.record(
-                    .backupCreated, &slot, log: log, "backup \(slot.name ?? "") \(how) (id \(backup.id))",
+                    .backupCreated, &slot, log: log, "backup \(slot.name ?? "") \(obtained.how) (id \(backup.id))\(why)",
                     fields: ["RDS_BACKUP_NAME": "\(slot.name ?? "")", "RDS_BACKUP_ID": "\(backup.id)", "RDS_ATTEMPT": "\(slot.attempts)"],
                     alert: entry.alert)
                 guard followsToCompletion else { return slot }
@@ -126,82 +134,169 @@ public struct SlotRunner: Sendable {
 
     // MARK: - Steps
 
+    /// How the slot came by its backup.
+    private struct Obtained {
+        var backup: Backup
+        /// The row's note ("created", "adopted", ...).
+        var how: String
+        var ownership: BackupOwnership
+        var reason: String
+    }
+
     private enum Preparation {
-        case found(Backup)
+        /// A backup of the slot's own under its name (`OwnershipEvidence`).
+        case found(Backup, reason: String)
+        /// The name is held by a backup that is not the slot's.
+        case held(Backup, reason: String, instance: Instance)
         case create(Instance)
+    }
+
+    /// What a look-up under the slot's name found.
+    private enum Lookup {
+        case ours(Backup, reason: String)
+        case foreign(Backup, reason: String)
+        case absent
     }
 
     /// Instance check, list check, create. Returns nil when the slot ended without a backup (missed).
     private func obtainBackup(
         _ slot: inout SlotRecord, entry: BackupEntry, deadline: MonotonicInstant, log: Logger
-    ) async throws -> (Backup, String)? {
-        var suffixed = false
+    ) async throws -> Obtained? {
+        // What retention deleted after a quota refusal (it runs once per slot).
+        var freed: [PruneItem]?
         while true {
-            let preparation = try await retrier(after: slot.attempts, policy: entry.retry).run(deadline: deadline) {
-                error, attempt, delay in
-                noteRetry(error: error, delay: delay, slot: slot, log: log)
-            } _: { _ in
-                slot.attempts += 1
-                slot = try store.save(slot, now: clock.now())
-                return try await prepare(&slot, entry: entry)
+            let preparation = try await retried(&slot, entry: entry, deadline: deadline, log: log) { slot in
+                try await prepare(&slot, entry: entry)
             }
-            let name: BackupName
             let instance: Instance
             switch preparation {
-            case .found(let backup):
-                return (backup, "adopted")
+            case .found(let backup, let reason):
+                return Obtained(backup: backup, how: "adopted", ownership: .adopted, reason: reason)
+            case .held(let backup, let reason, let checked):
+                try takeSuffixedName(
+                    &slot, entry: entry, instance: checked, holder: "backup \(backup.id), which is not this slot's: \(reason)",
+                    refusal: nil, log: log)
+                continue
             case .create(let checked):
                 instance = checked
-                name = try BackupName(slot.name ?? "")
-                if clock.monotonicNow() > deadline {
-                    // A slot left `creating` by a crash, found absent after its window: never create late.
-                    slot.state = .missed
-                    slot.note = "no backup \(name) exists and the start window (\(DurationParser.format(entry.startWindow))) has closed"
-                    try journal.record(.slotMissed, &slot, log: log, "slot missed: \(slot.note ?? "")", alert: entry.alert)
-                    return nil
-                }
             }
+            let name = try BackupName(slot.name ?? "")
+            if clock.monotonicNow() > deadline {
+                // A slot left `creating` by a crash, found absent after its window: never create late.
+                slot.state = .missed
+                slot.note = "no backup \(name) exists and the start window (\(DurationParser.format(entry.startWindow))) has closed"
+                try journal.record(.slotMissed, &slot, log: log, "slot missed: \(slot.note ?? "")", alert: entry.alert)
+                return nil
+            }
+            let description = entry.description(for: slot.slotAt, instanceName: instance.name, engine: instance.engine)
             let request = CreateBackupRequest(
-                instanceID: slot.instanceID, name: name,
-                description: entry.description(for: slot.slotAt, instanceName: instance.name, engine: instance.engine),
-                databases: entry.databases ?? [])
+                instanceID: slot.instanceID, name: name, description: description, databases: entry.databases ?? [])
+            let evidence = OwnershipEvidence(slot: slot, description: description.value, store: store)
             slot.state = .creating
             slot = try store.save(slot, now: clock.now())
             await checkpoint(.beforeCreate)
             let creator = BackupCreator(
                 cloud: cloud, retrier: retrier(after: slot.attempts - 1, policy: entry.retry), logger: logger)
             do {
-                let outcome = try await creator.create(request, listWindow: listWindow(slot), deadline: deadline) {
-                    error, attempt, delay in
+                let outcome = try await creator.create(
+                    request, listWindow: listWindow(slot), deadline: deadline, evidence: evidence, quotaIsTransient: freed != nil
+                ) { error, attempt, delay in
                     slot.attempts += 1
                     _ = try? store.save(slot, now: clock.now())
                     noteRetry(error: error, delay: delay, slot: slot, log: log)
                 }
                 await checkpoint(.afterCreate)
                 switch outcome {
-                case .created(let backup): return (backup, "created")
-                case .adopted(let backup): return (backup, "adopted after an ambiguous create")
+                case .created(let backup):
+                    let how = freed.map { "created after retention made room (deleted \($0.map(\.name).joined(separator: ", ")))" }
+                    return Obtained(
+                        backup: backup, how: how ?? "created", ownership: .created, reason: "the create was answered with this id")
+                case .adopted(let backup):
+                    return Obtained(
+                        backup: backup, how: "adopted (found under its name before creating again)", ownership: .adopted,
+                        reason: try evidence.judge(backup).reason)
                 }
             } catch let error as RDSError where error.errorClass == .alreadyExists {
-                // The list check decides: ours (same instance, same name) or a foreign backup holding the name.
-                if let found = try await cloud.manualBackup(named: name, instanceID: slot.instanceID, window: nil) {
-                    return (found, "adopted (created by another run for the same slot)")
+                // The list decides: ours (another run of the same slot made it), a foreign backup on
+                // this instance, or none here (a backup of another instance holds the name). The
+                // listing is retried like every call of the slot, within its start window.
+                let settled = try await retried(&slot, entry: entry, deadline: deadline, log: log) { slot in
+                    try await lookUp(name, slot: slot, evidence: evidence, window: nil)
                 }
-                if suffixed {
-                    throw SlotFailure(
-                        code: error.code,
-                        message: "the backup name \(name) is held by a backup of another instance, and so was the unsuffixed name; change the entry's name template",
-                        requestID: error.requestID)
+                switch settled {
+                case .ours(let backup, let reason):
+                    return Obtained(
+                        backup: backup, how: "adopted (created by another run for the same slot)", ownership: .adopted,
+                        reason: reason)
+                case .foreign(let backup, let reason):
+                    try takeSuffixedName(
+                        &slot, entry: entry, instance: instance,
+                        holder: "backup \(backup.id), which is not this slot's: \(reason)", refusal: error, log: log)
+                case .absent:
+                    try takeSuffixedName(
+                        &slot, entry: entry, instance: instance, holder: "a backup of another instance", refusal: error, log: log)
                 }
-                let alternative = name.collisionSuffixed(instanceID: slot.instanceID)
-                log.notice(
-                    "backup name \(name) is held by a backup of another instance; retrying once as \(alternative)",
-                    metadata: ["RDS_BACKUP_NAME": "\(alternative)", "RDS_ERROR_CODE": "\(error.code ?? "-")"])
-                slot.name = alternative.value
-                slot = try store.save(slot, now: clock.now())
-                suffixed = true
+            } catch let error as RDSError where error.isQuotaExceeded && freed == nil {
+                freed = try await makeRoom(for: entry, refusal: error, log: log)
+            } catch let exhausted as RetriesExhausted where exhausted.lastError.isQuotaExceeded && freed != nil {
+                let names = (freed ?? []).map(\.name).joined(separator: ", ")
+                throw SlotFailure(
+                    code: exhausted.lastError.code,
+                    message: "\(exhausted); retention had deleted \(names) to make room, but the cloud still refused the create",
+                    requestID: exhausted.lastError.requestID)
             }
         }
+    }
+
+    /// Runs `body` under the entry's retry policy until `deadline`, each try counted in the slot's
+    /// attempts (saved before it is made) and each retry announced.
+    private func retried<T>(
+        _ slot: inout SlotRecord, entry: BackupEntry, deadline: MonotonicInstant, log: Logger,
+        _ body: (inout SlotRecord) async throws -> T
+    ) async throws -> T {
+        try await retrier(after: slot.attempts, policy: entry.retry).run(deadline: deadline) { error, attempt, delay in
+            noteRetry(error: error, delay: delay, slot: slot, log: log)
+        } _: { _ in
+            slot.attempts += 1
+            slot = try store.save(slot, now: clock.now())
+            return try await body(&slot)
+        }
+    }
+
+    /// The slot's name is held by a backup that is not the slot's: the slot takes the
+    /// deterministic suffixed name (which retention recognises as the entry's), once.
+    private func takeSuffixedName(
+        _ slot: inout SlotRecord, entry: BackupEntry, instance: Instance, holder: String, refusal: RDSError?, log: Logger
+    ) throws {
+        let current = try BackupName(slot.name ?? "")
+        let base = entry.name(for: slot.slotAt, instanceName: instance.name, engine: instance.engine)
+        let alternative = base.collisionSuffixed(instanceID: slot.instanceID)
+        guard current != alternative else {
+            throw SlotFailure(
+                code: refusal?.code,
+                message: "the backup name \(current) is held by \(holder), and so was the unsuffixed name \(base); change the entry's name template",
+                requestID: refusal?.requestID)
+        }
+        log.notice(
+            "backup name \(current) is held by \(holder); retrying once as \(alternative)",
+            metadata: ["RDS_BACKUP_NAME": "\(alternative)", "RDS_ERROR_CODE": "\(refusal?.code ?? "-")"])
+        slot.name = alternative.value
+        slot = try store.save(slot, now: clock.now())
+    }
+
+    /// The backups under `name` on the slot's instance, judged by `evidence`: the first of ours,
+    /// else the first foreign one, else none.
+    private func lookUp(
+        _ name: BackupName, slot: SlotRecord, evidence: OwnershipEvidence, window: ClosedRange<Date>?
+    ) async throws -> Lookup {
+        var foreign: Lookup = .absent
+        for backup in try await cloud.manualBackups(named: name, instanceID: slot.instanceID, window: window) {
+            switch try evidence.judge(backup) {
+            case .ours(let reason): return .ours(backup, reason: reason)
+            case .foreign(let reason): if case .absent = foreign { foreign = .foreign(backup, reason: reason) }
+            }
+        }
+        return foreign
     }
 
     /// One pass of the instance check and the list check.
@@ -230,8 +325,12 @@ public struct SlotRunner: Sendable {
             slot = try store.save(slot, now: clock.now())
         }
         let name = try BackupName(slot.name ?? "")
-        if let found = try await cloud.manualBackup(named: name, instanceID: instanceID, window: listWindow(slot)) {
-            return .found(found)
+        let description = entry.description(for: slot.slotAt, instanceName: instance.name, engine: instance.engine)
+        let evidence = OwnershipEvidence(slot: slot, description: description.value, store: store)
+        switch try await lookUp(name, slot: slot, evidence: evidence, window: listWindow(slot)) {
+        case .ours(let backup, let reason): return .found(backup, reason: reason)
+        case .foreign(let backup, let reason): return .held(backup, reason: reason, instance: instance)
+        case .absent: break
         }
         if case .notActive(let status) = check {
             throw RDSError(

@@ -25,6 +25,15 @@ public enum SlotState: String, Sendable, Codable, CaseIterable, DatabaseValueCon
     }
 }
 
+/// How a slot's backup became its own (README "Reliability": the ownership rule).
+public enum BackupOwnership: String, Sendable, Codable, DatabaseValueConvertible {
+    /// The slot's create was answered with the backup's id.
+    case created
+    /// Found under the slot's name, and the evidence says the slot's own create made it (an
+    /// answer lost to a crash or a timeout, or another host running the same schedule).
+    case adopted
+}
+
 /// Why a slot exists: the cron schedule, or `backup-now`.
 public enum SlotTrigger: String, Sendable, Codable, DatabaseValueConvertible {
     case schedule
@@ -66,6 +75,10 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
     public var finishedAt: Date?
     /// The configured alias when `entry` is a stream of a `select:` entry (`ALIAS@INSTANCE_ID`).
     public var selectedFrom: String?
+    /// Whether the slot created its backup or adopted it; nil while it has none.
+    public var ownership: BackupOwnership?
+    /// Why the backup is the slot's own, in words (the evidence an adoption rests on).
+    public var ownershipReason: String?
 
     enum CodingKeys: String, CodingKey {
         case id, entry, trigger, name, state, attempts, note
@@ -83,6 +96,8 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case selectedFrom = "selected_from"
+        case ownership
+        case ownershipReason = "ownership_reason"
     }
 
     /// A new pending slot.
@@ -123,6 +138,8 @@ public struct SlotRecord: Sendable, Equatable, Codable, FetchableRecord, Mutable
         container[CodingKeys.startedAt.rawValue] = startedAt
         container[CodingKeys.finishedAt.rawValue] = finishedAt
         container[CodingKeys.selectedFrom.rawValue] = selectedFrom
+        container[CodingKeys.ownership.rawValue] = ownership
+        container[CodingKeys.ownershipReason.rawValue] = ownershipReason
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

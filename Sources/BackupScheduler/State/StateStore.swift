@@ -136,6 +136,29 @@ public final class StateStore: Sendable {
             try db.create(index: "copy_by_state", on: "copy", columns: ["state"])
             try db.create(index: "copy_by_entry", on: "copy", columns: ["entry", "slot_at"])
         }
+        migrator.registerMigration("v4: ownership") { db in
+            // Whether each slot created its backup or adopted one found under its name, and why.
+            try db.alter(table: "slot") { t in
+                t.add(column: "ownership", .text).check(sql: "ownership IN ('created','adopted')")
+                t.add(column: "ownership_reason", .text)
+            }
+            // Rows before: the runner noted "created" or "adopted…" when it recorded the id. An
+            // adoption then needed only the name; retention re-checks the evidence of adopted rows.
+            try db.execute(
+                sql: """
+                    UPDATE slot SET ownership = 'adopted',
+                           ownership_reason = 'adopted before ownership evidence was recorded (' || note || ')'
+                     WHERE backup_id IS NOT NULL AND note LIKE 'adopted%'
+                    """)
+            try db.execute(
+                sql: """
+                    UPDATE slot SET ownership = 'created',
+                           ownership_reason = 'the create was answered with this id (recorded before ownership reasons were kept)'
+                     WHERE backup_id IS NOT NULL AND ownership IS NULL
+                    """)
+            // Which slot holds a backup id: asked whenever a backup is found under a slot's name.
+            try db.create(index: "slot_by_backup", on: "slot", columns: ["backup_id"])
+        }
         return migrator
     }
 

@@ -90,7 +90,8 @@ public struct RDSError: Error, Sendable, Equatable, CustomStringConvertible {
         text += ": \(message)"
         if let requestID { text += " [request \(requestID)]" }
         if isQuotaExceeded {
-            text += " — the manual backup quota is reached; delete old backups or set `retention` for this entry"
+            // What frees room depends on the caller (the slot runner runs the entry's retention first).
+            text += " — the manual backup quota is reached"
         }
         return text
     }

@@ -45,6 +45,9 @@ public struct SimulatorConfiguration: Sendable {
     public enum NameUniqueness: Sendable {
         case perInstance
         case perProject
+        /// Any number of backups may share a name (a cloud that does not enforce it): a second
+        /// create of the same name is then refused only while the first is BUILDING ("backup in progress").
+        case notEnforced
     }
 
     /// The project id in every RDS path and in the token scope.

@@ -62,7 +62,12 @@ enum BackupRoutes {
         }
         let live = state.backups.filter { $0.status(at: now) != .deleted }
         let clash = live.contains { backup in
-            backup.name == name && (config.nameUniqueness == .perProject || backup.instanceID == instanceID)
+            guard backup.name == name else { return false }
+            switch config.nameUniqueness {
+            case .perProject: return true
+            case .perInstance: return backup.instanceID == instanceID
+            case .notEnforced: return false
+            }
         }
         if clash {
             return .rdsError(409, "DBS.201201", "The object already exists.")

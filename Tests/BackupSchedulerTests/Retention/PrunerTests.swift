@@ -126,7 +126,10 @@ import Testing
             try h.store.save(row, now: failing)
 
             let held = await h.testPruner().prune(entry: entry, now: h.clock.now())
-            #expect(held.held?.contains("failed") == true)
+            // One sentence: which slot, the rule, its one exception, and when it ends.
+            #expect(
+                held.held
+                    == "the latest slot of orders (2027-01-14T02:00:00Z) failed, and retention deletes nothing while an entry's backups are failing, except to make room when the cloud refuses a create for quota; it resumes after the next completed backup")
             #expect(held.items.filter { $0.outcome == .held }.count == 3)  // two completed, one failed backup
             #expect(held.deleted.isEmpty && h.deleteRequestCount() == 0)
             #expect(h.backups().count == 4)
@@ -216,39 +219,63 @@ import Testing
         }
     }
 
-    @Test func aQuotaErrorAtCreateSaysSoAndPointsAtRetention() async throws {
-        try await ServiceHarness.with(configure: { $0.manualBackupQuota = 1 }) { h in
+    /// Rows that adopted their backup (found under the slot's name) count only while the evidence
+    /// holds: an earlier release adopted by name alone, and a hand-made backup it adopted so is
+    /// neither counted nor deleted.
+    @Test func anAdoptedBackupCountsOnlyWhileItsEvidenceHolds() async throws {
+        try await ServiceHarness.with { h in
             let entry = try h.ordersEntry("retention: { keep_last: 1 }")
-            try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"))
-            let slot = await h.runner().run(try h.claim(entry), entry: entry)
-            #expect(slot.state == .failed)
-            let message = slot.errorMessage ?? ""
-            #expect(message.contains("quota") && message.contains("retention"), "\(message)")
+            let slotA = Self.at("2027-01-11T02:00:00Z")
+            let slotB = Self.at("2027-01-12T02:00:00Z")
+            let slotC = Self.at("2027-01-13T02:00:00Z")
+            // Made by hand a day before its slot, adopted by name alone.
+            let handMade = try h.seedOurs(entry, slotAt: slotA, ownership: .adopted, begun: slotA.addingTimeInterval(-86_400))
+            // Made by hand after its slot, but with another description.
+            let otherDescription = try h.seedOurs(entry, slotAt: slotB, ownership: .adopted, description: "made by hand")
+            // Really the slot's (another host made it): after the slot, with the slot's description.
+            let genuine = try h.seedOurs(entry, slotAt: slotC, ownership: .adopted, description: entry.description(for: slotC).value)
+            let newest = try h.seedOurs(entry, slotAt: Self.at("2027-01-14T02:00:00Z"), ownership: .created)
+
+            let report = await h.testPruner().prune(entry: entry, now: h.clock.now())
+            #expect(report.deleted.map(\.backupID) == [genuine.id])
+            let byID = Dictionary(uniqueKeysWithValues: report.items.map { ($0.backupID, $0) })
+            for foreign in [handMade, otherDescription] {
+                #expect(byID[foreign.id]?.ours == false && byID[foreign.id]?.verdict == .keep)
+                #expect(byID[foreign.id]?.rule.hasPrefix(OwnershipMatcher.adoptedWithoutEvidence) == true, "\(byID[foreign.id]?.rule ?? "-")")
+                #expect(h.simulator.backup(id: foreign.id)?.status == .completed)
+            }
+            #expect(byID[handMade.id]?.rule.contains("before the slot's first possible run") == true)
+            #expect(byID[otherDescription.id]?.rule.contains("description is not the one") == true)
+            #expect(byID[newest.id]?.ours == true)
         }
     }
 }
 
 extension ServiceHarness {
     /// A backup of ours for `entry` at `slotAt`: in the simulator and recorded in the state.
+    /// `ownership` nil: a row as tests wrote them before ownership was recorded (counted as created).
     @discardableResult
     func seedOurs(
         _ entry: BackupEntry, slotAt: Date, status: SimulatedBackup.Status = .completed, slotState: SlotState? = nil,
-        name: String? = nil
+        name: String? = nil, ownership: BackupOwnership? = nil, description: String? = nil, begun: Date? = nil
     ) throws -> SimulatedBackup {
+        let beginTime = begun ?? slotAt.addingTimeInterval(60)
         let backup = SimulatedBackup(
-            id: Self.newBackupID(), instanceID: entry.instanceID, name: name ?? entry.name(for: slotAt).value, status: status,
-            beginTime: slotAt.addingTimeInterval(60), endTime: status == .building ? nil : slotAt.addingTimeInterval(600),
-            sizeKB: 51_200)
+            id: Self.newBackupID(), instanceID: entry.instanceID, name: name ?? entry.name(for: slotAt).value,
+            description: description, status: status, beginTime: beginTime,
+            endTime: status == .building ? nil : beginTime.addingTimeInterval(540), sizeKB: 51_200)
         simulator.addBackup(backup)
         var row = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: slotAt, runAt: slotAt, now: slotAt)
         row.name = backup.name
         row.backupID = backup.id
+        row.ownership = ownership
         row.state = slotState ?? (status == .failed ? .failed : .completed)
         try store.save(row, now: slotAt)
         return backup
     }
 
     /// A manual backup someone else made on the orders instance.
+    @discardableResult
     func seedForeign(name: String, at time: Date) -> SimulatedBackup {
         let backup = SimulatedBackup(
             id: Self.newBackupID(), instanceID: SimulatorFixture.orders, name: name, status: .completed, beginTime: time,

@@ -132,11 +132,16 @@ import Testing
             row.name = "orders-20270115-0800"
             row.attempts = 1
             _ = try h.store.save(row, now: clock.now())
-            _ = try await h.client.createBackup(CreateBackupRequest(instanceID: Self.orders, name: try BackupName("orders-20270115-0800")))
+            // Sent as the dead process sent it: the slot's name and description.
+            _ = try await h.client.createBackup(
+                CreateBackupRequest(
+                    instanceID: Self.orders, name: try BackupName("orders-20270115-0800"),
+                    description: schedule.entries[0].description(for: row.slotAt)))
             let driver = try await ServiceDriver.start(h, clock: clock, schedule: schedule)
             await driver.run(until: clock.now().addingTimeInterval(300))
             try await driver.stop()
             #expect(try h.store.allSlots().map(\.state) == [.completed])
+            #expect(try h.store.allSlots().map(\.ownership) == [.adopted])
             #expect(h.createRequests() == 1, "only the dead process's create")
             #expect(h.backups().count == 1)
         }

@@ -90,15 +90,104 @@ import Testing
         }
     }
 
-    @Test func aBackupWithTheSlotsNameIsAdoptedWithoutACreate() async throws {
+    @Test func aBackupAnotherRunMadeForTheSlotIsAdoptedWithoutACreateAndTheRowSaysWhy() async throws {
         try await ServiceHarness.with { h in
             let entry = try h.ordersEntry()
-            _ = try await h.client.createBackup(CreateBackupRequest(instanceID: Self.orders, name: try BackupName(Self.slotName)))
+            // Another host on the same schedule (or a run whose answer was lost): the slot's name and description.
+            _ = try await h.client.createBackup(
+                CreateBackupRequest(
+                    instanceID: Self.orders, name: try BackupName(Self.slotName), description: entry.description(for: h.clock.now())))
             let result = await h.runner().run(try h.claim(entry), entry: entry)
             #expect(result.state == .completed)
             #expect(result.note == "adopted")
-            #expect(h.createRequests() == 1, "only the test's own create")
+            #expect(result.ownership == .adopted)
+            #expect(result.ownershipReason?.contains("carries the slot's description") == true, "\(result.ownershipReason ?? "-")")
+            #expect(h.createRequests() == 1, "only the other run's create")
             #expect(h.backups().count == 1)
+            #expect(try h.store.slot(id: result.id ?? -1)?.ownership == .adopted)
+        }
+    }
+
+    @Test func aBackupTheSlotCreatedIsRecordedAsCreated() async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let result = await h.runner().run(try h.claim(entry), entry: entry)
+            #expect(result.state == .completed)
+            #expect(result.ownership == .created)
+            #expect(result.ownershipReason == "the create was answered with this id")
+        }
+    }
+
+    /// Someone made a backup by hand with the slot's name on the slot's own instance: by its begin
+    /// time or its description it is not the slot's. It is neither adopted nor followed (a FAILED
+    /// one no longer fails the slot); the slot creates its own under the suffixed name.
+    @Test(arguments: [
+        (SimulatedBackup.Status.completed, -3_600.0, true), (.failed, -3_600.0, false), (.completed, 30.0, false),
+        (.failed, 30.0, false), (.building, -121.0, true),
+    ])
+    func aHandMadeBackupWithTheSlotsNameIsForeignAndTheSlotTakesTheSuffixedName(
+        status: SimulatedBackup.Status, begunAfterSlot: Double, slotsDescription: Bool
+    ) async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            let handMade = SimulatedBackup(
+                id: ServiceHarness.newBackupID(), instanceID: Self.orders, name: Self.slotName,
+                description: slotsDescription ? entry.description(for: slot.slotAt).value : "made by hand", status: status,
+                beginTime: slot.slotAt.addingTimeInterval(begunAfterSlot),
+                endTime: status == .building ? nil : slot.slotAt.addingTimeInterval(begunAfterSlot + 60))
+            h.simulator.addBackup(handMade)
+            let result = await h.runner().run(slot, entry: entry)
+            let label: Comment = "\(status) \(begunAfterSlot) \(slotsDescription)"
+            #expect(result.state == .completed, "\(label.rawValue): \(result)")
+            #expect(result.name == Self.slotName + "-d8e6ca", label)
+            #expect(result.backupID != handMade.id, label)
+            #expect(result.ownership == .created, label)
+            #expect(h.simulator.backup(id: handMade.id)?.status == (status == .building ? .completed : status), label)
+            #expect(h.logs.all.contains { $0.contains("backup \(handMade.id), which is not this slot's") }, label)
+            // One backup made; the hand-made one still alone under its name (a BUILDING one makes
+            // the instance busy, so creates are refused until it ends).
+            #expect(h.simulator.requests().filter { $0.route == .createBackup && $0.status == 200 }.count == 1, label)
+            #expect(h.backups(named: Self.slotName).map(\.id) == [handMade.id], label)
+        }
+    }
+
+    @Test func aBackupTheStateRecordsForAnotherSlotIsNeverAdopted() async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            let backup = try await h.client.createBackup(
+                CreateBackupRequest(instanceID: Self.orders, name: try BackupName(Self.slotName), description: entry.description(for: slot.slotAt)))
+            // A row of another entry holds it (a manual `backup-now` slot, say).
+            var other = SlotRecord(
+                entry: "billing", instanceID: Self.orders, slotAt: slot.slotAt.addingTimeInterval(-1), runAt: slot.slotAt, trigger: .manual,
+                now: slot.slotAt)
+            other.backupID = backup.id
+            other.name = Self.slotName
+            other.state = .created
+            try h.store.save(other, now: h.clock.now())
+            let result = await h.runner().run(slot, entry: entry)
+            #expect(result.state == .completed, "\(result)")
+            #expect(result.name == Self.slotName + "-d8e6ca")
+            #expect(result.backupID != backup.id)
+            #expect(h.logs.all.contains { $0.contains("the state records it for slot") && $0.contains("of entry billing") })
+        }
+    }
+
+    @Test func whenTheSuffixedNameIsHeldTooTheSlotFailsSayingSoWithoutACreate() async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            for name in [Self.slotName, Self.slotName + "-d8e6ca"] {
+                h.simulator.addBackup(
+                    SimulatedBackup(
+                        id: ServiceHarness.newBackupID(), instanceID: Self.orders, name: name, status: .completed,
+                        beginTime: slot.slotAt.addingTimeInterval(-7_200), endTime: slot.slotAt.addingTimeInterval(-7_000)))
+            }
+            let result = await h.runner().run(slot, entry: entry)
+            #expect(result.state == .failed)
+            #expect(result.errorMessage?.contains("and so was the unsuffixed name \(Self.slotName)") == true, "\(result.errorMessage ?? "-")")
+            #expect(h.createRequests() == 0)
         }
     }
 
@@ -149,14 +238,16 @@ import Testing
         }
     }
 
-    @Test func aReachedQuotaFailsAtOnceWithTheCodeAndAdvice() async throws {
+    @Test func aReachedQuotaWithoutRetentionFailsAtOnceSayingToSetIt() async throws {
         try await ServiceHarness.with(configure: { $0.manualBackupQuota = 0 }) { h in
             let entry = try h.ordersEntry()
             let result = await h.runner().run(try h.claim(entry), entry: entry)
             #expect(result.state == .failed)
             #expect(result.errorCode == "RDS.3003")
             #expect(result.requestID != nil)
-            #expect(result.errorMessage?.contains("retention") == true)
+            let message = result.errorMessage ?? ""
+            #expect(message.contains("quota is reached") && message.contains("no retention is set for entry orders"), "\(message)")
+            #expect(message.contains("set `retention`"))
             #expect(h.createRequests() == 1)
             #expect(h.backups().isEmpty)
         }
@@ -248,17 +339,56 @@ import Testing
     @Test func aSlotLeftCreatingWhoseBackupExistsIsAdoptedNotCreatedAgain() async throws {
         try await ServiceHarness.with { h in
             let entry = try h.ordersEntry()
-            // The previous process created the backup and died before recording it.
-            _ = try await h.client.createBackup(CreateBackupRequest(instanceID: Self.orders, name: try BackupName(Self.slotName)))
             var slot = try h.claim(entry)
+            // The previous process created the backup and died before recording it.
+            _ = try await h.client.createBackup(
+                CreateBackupRequest(
+                    instanceID: Self.orders, name: try BackupName(Self.slotName), description: entry.description(for: slot.slotAt)))
             slot.state = .creating
             slot.name = Self.slotName
             slot.attempts = 1
             slot = try h.store.save(slot, now: h.clock.now())
+            h.clock.advance(by: 600)
             let result = await h.runner().run(slot, entry: entry)
             #expect(result.state == .completed)
+            #expect(result.ownership == .adopted)
             #expect(h.createRequests() == 1)
             #expect(h.backups().count == 1)
+        }
+    }
+
+    /// A 409 "already exists" whose backup is the slot's own (another host created it between the
+    /// slot's listing and its create) is settled by a listing that meets a 503 first: retried, not failed.
+    @Test func aTransientErrorWhileSettlingANameConflictIsRetried() async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            let simulator = h.simulator
+            let result = await Self.runnerRacedByAnotherHost(h, entry: entry, slot: slot) {
+                simulator.inject(.serverError(status: 503), on: .listBackups, count: 2)
+            }.run(slot, entry: entry)
+            #expect(result.state == .completed, "\(result)")
+            #expect(result.note == "adopted (created by another run for the same slot)")
+            #expect(result.ownership == .adopted)
+            #expect(h.backups().count == 1)
+            let creates = h.simulator.requests().filter { $0.route == .createBackup }.compactMap(\.status)
+            #expect(creates == [200, 409])
+            #expect(h.simulator.requests().filter { $0.route == .listBackups && $0.status == 503 }.count == 2)
+        }
+    }
+
+    /// Where the cloud does not enforce unique names, a "backup in progress" 409 may be the slot's
+    /// own backup, made by another host: the runner lists by name before creating again.
+    @Test func afterABackupInProgressRefusalTheRunnerListsBeforeCreatingAgain() async throws {
+        try await ServiceHarness.with(configure: { $0.nameUniqueness = .notEnforced }) { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            let result = await Self.runnerRacedByAnotherHost(h, entry: entry, slot: slot).run(slot, entry: entry)
+            #expect(result.state == .completed, "\(result)")
+            #expect(result.ownership == .adopted)
+            #expect(h.backups(named: Self.slotName).count == 1, "\(h.backups().map(\.name))")
+            let statuses = h.simulator.requests().filter { $0.route == .createBackup }.compactMap(\.status)
+            #expect(statuses == [200, 409], "the other host's create, then ours refused as busy; none after")
         }
     }
 
@@ -322,6 +452,21 @@ import Testing
             let result = await runner.run(slot, entry: entry)
             #expect(seen.get() == .creating)
             #expect(result.state == .completed)
+        }
+    }
+
+    /// A runner whose slot's backup another host on the same schedule creates (the slot's name and
+    /// description) just after the slot's listing, before its create; then `after` runs.
+    static func runnerRacedByAnotherHost(
+        _ h: ServiceHarness, entry: BackupEntry, slot: SlotRecord, after: @escaping @Sendable () -> Void = {}
+    ) -> SlotRunner {
+        let client = h.client
+        let description = entry.description(for: slot.slotAt)
+        return h.runner { point in
+            guard point == .beforeCreate else { return }
+            _ = try? await client.createBackup(
+                CreateBackupRequest(instanceID: Self.orders, name: try! BackupName(Self.slotName), description: description))
+            after()
         }
     }
 

@@ -9,7 +9,8 @@ import Testing
 /// Tests/Fixtures/state-2026-12-06/schedule.yaml on the embedded simulator for two slots
 /// (`orders`, and `shop`'s `select:` matching two instances, kept apart as `shop@INSTANCE_ID`),
 /// retention `keep_last: 1` deleted the first slot's three backups. Whatever the schema becomes,
-/// such a file opens and keeps its history, its streams and what retention did.
+/// such a file opens and keeps its history, its streams and what retention did; since "v4:
+/// ownership" each backup it holds is recorded as created or adopted, with the reason.
 struct EarlierStateFileTests {
     static let fixture = BinaryRunner.packageRoot.appendingPathComponent("Tests/Fixtures/state-2026-12-06/state.sqlite")
     static let shopEU = "1f0e2d3c4b5a69788796a5b4c3d2e1f0in01"
@@ -56,6 +57,35 @@ struct EarlierStateFileTests {
         #expect(pruned.count == 3)
         #expect(pruned.allSatisfy { $0.outcome == .deleted && $0.rule == "keep_last=1" })
         #expect(Set(pruned.map(\.entry)) == ["orders", "shop@\(Self.shopEU)", "shop@\(Self.shopAnalytics)"])
+    }
+
+    @Test func theOwnershipMigrationRecordsEveryBackupAsCreatedWithItsReason() throws {
+        let store = try StateStore(directory: try Self.copy())
+        let slots = try store.allSlots()
+        #expect(slots.count == 6)
+        for slot in slots {
+            #expect(slot.ownership == .created, "\(slot.entry) \(slot.slotAt)")
+            #expect(slot.ownershipReason?.contains("the create was answered with this id") == true)
+        }
+        let applied = try store.pool.read { try StateStore.migrator.appliedMigrations($0) }
+        #expect(applied.last == "v4: ownership")
+    }
+
+    @Test func aBackupAnEarlierReleaseAdoptedIsRecordedAdoptedAndSaysByWhatRule() throws {
+        let directory = try Self.copy()
+        // As the release before wrote an adoption: the note, nothing else.
+        let earlier = try DatabaseQueue(path: directory + "/" + StateStore.fileName)
+        try earlier.write { db in
+            try db.execute(sql: "UPDATE slot SET note = 'adopted after an ambiguous create' WHERE id = 3")
+            try db.execute(sql: "UPDATE slot SET note = 'adopted' WHERE id = 6")
+        }
+        try earlier.close()
+        let store = try StateStore(directory: directory)
+        let byID = Dictionary(uniqueKeysWithValues: try store.allSlots().map { ($0.id ?? -1, $0) })
+        #expect(byID[3]?.ownership == .adopted)
+        #expect(byID[3]?.ownershipReason == "adopted before ownership evidence was recorded (adopted after an ambiguous create)")
+        #expect(byID[6]?.ownership == .adopted)
+        #expect(byID.values.filter { $0.ownership == .created }.count == 4)
     }
 
     @Test func aReaderOpensItOnceTheServiceHasOpenedIt() throws {

@@ -30,7 +30,7 @@ struct StateStoreTests {
         let mode = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try store.pool.read { try StateStore.migrator.appliedMigrations($0) }
-        #expect(applied == ["v1: slots and entries", "v2: stream keys", "v3: copies"])
+        #expect(applied == ["v1: slots and entries", "v2: stream keys", "v3: copies", "v4: ownership"])
         // Opening again does not re-run or fail the migration.
         _ = try StateStore(directory: directory)
     }
@@ -57,6 +57,8 @@ struct StateStoreTests {
         record.backupEndAt = Self.t0.addingTimeInterval(400)
         record.startedAt = Self.t0.addingTimeInterval(300.25)
         record.note = "adopted"
+        record.ownership = .adopted
+        record.ownershipReason = "it began after the slot and carries its description"
         let saved = try store.save(record, now: Self.t0.addingTimeInterval(500))
         let id = try #require(saved.id)
         let loaded = try #require(try store.slot(id: id))
@@ -64,6 +66,7 @@ struct StateStoreTests {
         #expect(loaded.finishedAt == Self.t0.addingTimeInterval(500))
         #expect(loaded.errorCode == "DBS.201202" && loaded.requestID == "req-1")
         #expect(loaded.startedAt == Self.t0.addingTimeInterval(300.25) && loaded.note == "adopted")
+        #expect(loaded.ownership == .adopted && loaded.ownershipReason == "it began after the slot and carries its description")
         // The columns as state files written by earlier versions hold them (UTC text dates, raw enums).
         let raw = try #require(
             try store.pool.read {
