@@ -139,6 +139,30 @@ import Testing
         }
     }
 
+    @Test func aHeldPruneSaysWhyInOneSentenceOnEveryRowAndBelow() async throws {
+        try await withSetup { setup in
+            // Today's slot failed: retention holds.
+            let store = try StateStore(directory: setup.stateDirectory)
+            let failed = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 60)
+            var row = SlotRecord(entry: "orders", instanceID: Self.orders, slotAt: failed, runAt: failed, now: failed)
+            row.state = .failed
+            row.errorMessage = "instance busy"
+            try store.save(row, now: failed)
+            let held = try await BinaryRunner.run(arguments(setup, ["--entry", "orders"]), environment: setup.environment)
+            #expect(held.status == 0, "\(held.stderr)")
+            let lines = held.stdout.split(separator: "\n")
+            for name in setup.ours.prefix(2) {
+                #expect(lines.contains { $0.contains(name) && $0.contains("held until a backup completes") && $0.contains("keep_last=2") }, "\(held.stdout)")
+            }
+            #expect(!held.stdout.contains("delete (held)"))
+            #expect(
+                held.stdout.contains(
+                    "orders (keep_last=2): 4 of ours, 2 would go but are held: the latest slot of orders (\(RFC3339.formatUTC(failed))) failed, and retention deletes nothing while an entry's backups are failing, except to make room when the cloud refuses a create for quota; it resumes after the next completed backup"),
+                "\(held.stdout)")
+            #expect(!setup.simulator.requests().contains { $0.route == .deleteBackup })
+        }
+    }
+
     @Test func anUnknownEntryOrAMissingStateIsInvalidInputAndSendsNothing() async throws {
         try await withSetup { setup in
             let unknown = try await BinaryRunner.run(arguments(setup, ["--entry", "nosuch"]), environment: setup.environment)
