@@ -7,7 +7,7 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded slots, newest first: slot, entry, state, backup name and id, size, attempts, error.",
-        discussion: "Reads the state read-only, so it works while the service runs. Entries removed from the schedule keep their history.")
+        discussion: "Reads the state read-only, so it works while the service runs. Entries removed from the schedule keep their history. A backup the slot adopted (found under its name, not created by it) is shown with the evidence that it is the slot's own; --json gives ownership (created or adopted) and ownership_reason.")
 
     @OptionGroup var service: ServiceOptions
 
@@ -52,6 +52,8 @@ struct HistoryCommand: ParsableCommand {
             line += "  attempts \(row.attempts)"
             if let message = row.errorMessage { line += "\n    error: \(message)" }
             if let note = row.note, row.state != .completed { line += "\n    note: \(note)" }
+            // Found under the slot's name rather than created: say on what evidence.
+            if row.ownership == .adopted, let reason = row.ownershipReason { line += "\n    adopted: \(reason)" }
             print(line)
         }
     }
@@ -70,6 +72,8 @@ struct HistoryCommand: ParsableCommand {
         if let value = row.errorMessage { object["error_message"] = value }
         if let value = row.requestID { object["request_id"] = value }
         if let value = row.note { object["note"] = value }
+        if let value = row.ownership { object["ownership"] = value.rawValue }
+        if let value = row.ownershipReason { object["ownership_reason"] = value }
         if let value = row.startedAt { object["started_at"] = RFC3339.formatUTC(value) }
         if let value = row.finishedAt { object["finished_at"] = RFC3339.formatUTC(value) }
         return object

@@ -194,6 +194,8 @@ import Glibc
         #expect(rows.first?["trigger"] as? String == "manual")
         #expect(rows.first?["state"] as? String == "completed")
         #expect(rows.first?["backup_id"] as? String == backups.first?.id)
+        #expect(rows.first?["ownership"] as? String == "created")
+        #expect(rows.first?["ownership_reason"] as? String == "the create was answered with this id")
 
         let status = try await BinaryRunner.run(["status", "--json"] + common)
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
