@@ -97,10 +97,13 @@ import Testing
         #expect(ErrorClassifier.classify(status: 400, code: nil, message: "Duplicate name") == .alreadyExists)
     }
 
-    @Test func quotaErrorsPointAtRetention() {
+    @Test func quotaErrorsSayTheQuotaIsReached() {
         let error = RDSError(operation: "create backup", errorClass: .permanent, status: 413, code: "RDS.3003", message: "quota")
         #expect(error.isQuotaExceeded)
-        #expect(error.description.contains("retention"))
+        // What frees room (retention, by hand) is for the caller to say: only it knows whether retention is set.
+        #expect(error.description == "create backup failed (HTTP 413 RDS.3003): quota — the manual backup quota is reached")
+        let internalCode = RDSError(operation: "create backup", errorClass: .permanent, status: 400, code: "DBS.216028", message: "quota")
+        #expect(internalCode.isQuotaExceeded && internalCode.description.hasSuffix("— the manual backup quota is reached"))
     }
 
     @Test func aCodeThatRepeatsTheStatusIsPrintedOnce() {
