@@ -28,6 +28,8 @@ extension SlotRunner {
         log.notice("the manual backup quota is reached; running retention (\(settings.summary)) to make room")
         let report = await Pruner(sharing: self).prune(entry: entry, now: clock.now(), freeingQuota: true)
         observer.pruned(entry: entry.alias, count: report.deleted.count)
+        // Shutdown stopped the deletes: the slot is resumed on the next start, not failed.
+        try Task.checkCancellation()
         let deleted = report.deleted
         guard !deleted.isEmpty else {
             throw SlotFailure(
