@@ -32,6 +32,8 @@ let package = Package(
         ),
         // glibc's posix_spawn extensions, for Spawn.
         .systemLibrary(name: "CSpawn"),
+        // timerfd with TFD_TIMER_CANCEL_ON_SET: the scheduler learns at once that the wall clock was set.
+        .systemLibrary(name: "CTimerFD"),
         // Child processes without Foundation's Process (see ChildProcess.swift).
         .target(name: "Spawn", dependencies: ["CSpawn"]),
         .target(
@@ -82,7 +84,7 @@ let package = Package(
         .target(
             name: "BackupScheduler",
             dependencies: [
-                "RDSClient", "Spawn", "OffsiteCopy",
+                "RDSClient", "Spawn", "OffsiteCopy", "CTimerFD",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),

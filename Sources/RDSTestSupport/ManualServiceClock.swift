@@ -6,7 +6,9 @@ import Foundation
 ///
 /// It holds the two clocks of `ServiceClock`: the wall clock (`now()`) and the monotonic clock
 /// (`monotonicNow()`), which every sleep waits on. `advance` moves both together (time passing);
-/// `stepWall` moves only the wall clock, forward or back, and wakes nobody.
+/// `stepWall` moves only the wall clock, forward or back, and wakes no sleeper: only those waiting
+/// for a wall step (`waitForWallStep`, as the kernel's timerfd tells the real service), unless the
+/// step is made `unnoticed` (as libfaketime's steps are: the service then sees it only by re-checking).
 ///
 /// In auto-advance mode (the default) a `sleep(until:)` moves time straight to its deadline, so a
 /// retry backoff of ten minutes or a day of schedule passes in microseconds. Without it, sleepers
@@ -20,6 +22,7 @@ public final class ManualServiceClock: ServiceClock, @unchecked Sendable {
     private var elapsed: Duration = .zero
     private var sleepers: [(id: UInt64, deadline: MonotonicInstant, continuation: CheckedContinuation<Void, any Error>)] = []
     private var nextID: UInt64 = 0
+    private var stepWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     private let autoAdvance: Bool
     private let onAdvance: @Sendable (Date) -> Void
     /// Deadlines this close past the target are reached by a move too (a deadline computed from a
@@ -72,6 +75,30 @@ public final class ManualServiceClock: ServiceClock, @unchecked Sendable {
         }
     }
 
+    public func waitForWallStep() async throws {
+        try Task.checkCancellation()
+        let id: UInt64 = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let cancelled: Bool = lock.withLock {
+                    if Task.isCancelled { return true }
+                    stepWaiters.append((id, continuation))
+                    return false
+                }
+                if cancelled { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            let cancelled = lock.withLock { () -> CheckedContinuation<Void, any Error>? in
+                guard let index = stepWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return stepWaiters.remove(at: index).continuation
+            }
+            cancelled?.resume(throwing: CancellationError())
+        }
+    }
+
     /// Lets time pass until the wall clock shows `date` (never back): both clocks move, and the
     /// sleepers whose deadline passed wake.
     public func advance(to date: Date) {
@@ -115,9 +142,21 @@ public final class ManualServiceClock: ServiceClock, @unchecked Sendable {
     }
 
     /// Steps the wall clock alone by `seconds` (negative: back), as NTP or a VM resume does; the
-    /// monotonic clock and every sleeper stay where they are.
-    public func stepWall(by seconds: TimeInterval) {
-        lock.withLock { wall = wall.addingTimeInterval(seconds) }
+    /// monotonic clock and every sleeper stay where they are. Those waiting for a wall step wake,
+    /// unless `unnoticed` (a step no timerfd reports, as libfaketime's).
+    public func stepWall(by seconds: TimeInterval, unnoticed: Bool = false) {
+        let woken: [CheckedContinuation<Void, any Error>] = lock.withLock {
+            wall = wall.addingTimeInterval(seconds)
+            guard !unnoticed else { return [] }
+            defer { stepWaiters = [] }
+            return stepWaiters.map(\.continuation)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// How many tasks wait for a wall step (`waitForWallStep`).
+    public var wallStepWaiterCount: Int {
+        lock.withLock { stepWaiters.count }
     }
 
     /// The wall instant at which the earliest sleeper wakes if the wall clock is not stepped (manual mode).

@@ -26,6 +26,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
     case copyCompleted
     case copyFailed
     case copyPruned
+    case wallClockStepped
 
     /// The journal MESSAGE_ID: 32 lowercase hex digits, fixed forever.
     public var messageID: String {
@@ -49,6 +50,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .copyCompleted: "4e07b8a2c95d4c13a6f0e8d71b2c5a94"
         case .copyFailed: "d61f2a9b4e8c47059b3a7e1c0f5d8264"
         case .copyPruned: "b82e6d4f1a7c4e39a05c9d3e7f1b6a28"
+        case .wallClockStepped: "a1f126b2756d4859ba366d71d28a1ea1"
         }
     }
 
@@ -74,6 +76,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
         case .copyCompleted: "Offsite copy completed"
         case .copyFailed: "Offsite copy failed"
         case .copyPruned: "Old offsite copy deleted by retention"
+        case .wallClockStepped: "Wall clock stepped"
         }
     }
 
@@ -81,7 +84,7 @@ public enum BackupEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .backupFailed, .configRejected, .pruneFailed, .slotMissed, .selectionRefreshFailed, .copyFailed: .warning
-        case .retryScheduled, .slotSkipped, .instanceSelectionChanged: .notice
+        case .retryScheduled, .slotSkipped, .instanceSelectionChanged, .wallClockStepped: .notice
         default: .info
         }
     }

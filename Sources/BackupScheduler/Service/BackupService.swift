@@ -74,6 +74,9 @@ public actor BackupService: Service {
     private let shutdown = ShutdownSignal()
     private var wakeRequested = false
     private var sleeper: Task<Void, Never>?
+    /// The wall clock's reading minus the monotonic clock's at the loop's last pass: it changes
+    /// only when the wall clock is stepped (both count a suspend), so its change is the step.
+    private var wallOffset: TimeInterval?
     /// When the watchdog was last pinged, on the monotonic clock (a wall step never stops the pings).
     private var lastPing: MonotonicInstant?
     private var lastStatus = ""
@@ -115,6 +118,11 @@ public actor BackupService: Service {
         logger.info(
             "rds-backupd started with \(Self.entries(schedule.entries.count)) from \(schedule.fileName)",
             metadata: BackupEvent.serviceStarted.metadata)
+        // A step of the wall clock wakes the loop at once, which then re-plans (`loop`, `due`).
+        let clock = self.clock
+        let stepWatch = Task {
+            while (try? await clock.waitForWallStep()) != nil { await self.wake() }
+        }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await self.loop()
@@ -124,6 +132,7 @@ public actor BackupService: Service {
         } onGracefulShutdown: {
             Task { await self.requestStop() }
         }
+        stepWatch.cancel()
         await drain()
     }
 
@@ -312,6 +321,7 @@ public actor BackupService: Service {
             }
             let now = clock.now()
             let monotonic = clock.monotonicNow()
+            noteWallStep(now: now, at: monotonic)
             pingWatchdog(at: monotonic)
             while let top = queue.first, top.runAt <= now, !stopping {
                 queue.popFirst()
@@ -330,8 +340,10 @@ public actor BackupService: Service {
                 let pingAt = lastPing.advanced(by: interval)
                 wakeAt = min(wakeAt ?? pingAt, pingAt)
             }
-            // A bounded re-check: a wall step is not seen by a monotonic sleep, so the loop looks at
-            // the wall clock at least every `wallRecheckInterval` (`due` then re-plans).
+            // A bounded re-check: a monotonic sleep does not see a wall step, and the kernel's
+            // notice of one (`waitForWallStep`) does not come where the clock is faked rather than
+            // set (libfaketime), so the loop looks at the wall clock at least every
+            // `wallRecheckInterval` (`due` then re-plans).
             let recheckAt = monotonic.advanced(by: Self.wallRecheckInterval)
             await sleep(until: min(wakeAt ?? recheckAt, recheckAt))
         }
@@ -564,8 +576,27 @@ public actor BackupService: Service {
 
     // MARK: - Sleeping and waking
 
-    /// How soon at the latest the loop notices a step of the wall clock.
+    /// How soon at the latest the loop notices a step of the wall clock the kernel did not report.
     static let wallRecheckInterval: Duration = .seconds(300)
+    /// A change of the wall clock against the monotonic one this large is a step (an NTP slew
+    /// changes it by at most 0.5 ms a second, well below this between two passes of the loop).
+    static let wallStepThreshold: TimeInterval = 1
+
+    /// Logs a step of the wall clock since the loop's last pass, once, with what the service does about it.
+    private func noteWallStep(now: Date, at monotonic: MonotonicInstant) {
+        let offset = now.timeIntervalSince1970 - monotonic.sinceOrigin.timeInterval
+        defer { wallOffset = offset }
+        guard let previous = wallOffset, abs(offset - previous) >= Self.wallStepThreshold else { return }
+        let step = offset - previous
+        let size = DurationParser.format(.seconds(abs(step).rounded()))
+        let plan =
+            step > 0
+            ? "slots of an entry that fell due together run only the newest, the older ones are recorded missed"
+            : "slots that ran already do not run again; the next one runs when the wall clock reaches it"
+        logger.notice(
+            "the wall clock was stepped \(step > 0 ? "forward" : "back") by \(size) (NTP, a VM resume, or by hand); re-planning: \(plan)",
+            metadata: BackupEvent.wallClockStepped.metadata.merging(["RDS_CLOCK_STEP_SECONDS": "\(Int(step.rounded()))"]) { $1 })
+    }
 
     /// Sleeps until `deadline` on the monotonic clock (nil: until woken).
     private func sleep(until deadline: MonotonicInstant?) async {

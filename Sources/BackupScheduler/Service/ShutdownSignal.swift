@@ -53,6 +53,8 @@ public struct InterruptibleClock: ServiceClock {
 
     public func monotonicNow() -> MonotonicInstant { base.monotonicNow() }
 
+    public func waitForWallStep() async throws { try await base.waitForWallStep() }
+
     public func sleep(until deadline: MonotonicInstant) async throws {
         if signal.isSet { throw CancellationError() }
         let base = self.base

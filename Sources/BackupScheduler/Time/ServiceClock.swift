@@ -40,12 +40,21 @@ public protocol ServiceClock: Sendable {
     /// Suspends until the monotonic clock reaches `deadline` (returns at once when it has
     /// passed); throws `CancellationError` when cancelled.
     func sleep(until deadline: MonotonicInstant) async throws
+    /// Returns when the wall clock is stepped (set, forward or back) after the call began, so
+    /// the service re-plans at once; throws `CancellationError` when cancelled. A clock that
+    /// cannot notice steps never returns: the service's bounded re-check sees them instead.
+    func waitForWallStep() async throws
 }
 
 extension ServiceClock {
     /// Suspends for `duration` on the monotonic clock.
     public func sleep(for duration: Duration) async throws {
         try await sleep(until: monotonicNow().advanced(by: duration))
+    }
+
+    /// Never returns (a clock that cannot notice steps); throws `CancellationError` when cancelled.
+    public func waitForWallStep() async throws {
+        try await suspendUntilCancelled()
     }
 
     /// The monotonic reading at which the wall clock, if it is not stepped meanwhile, shows `date`
@@ -82,5 +91,21 @@ public struct SystemServiceClock: ServiceClock {
         // 50 ms late is harmless here and lets the timer coalesce. (The idle service's one wakeup a
         // second is libdispatch's worker-pool monitor, not this timer: BENCHMARKS.md, "Idle".)
         try await Task.sleep(until: Self.origin.advanced(by: deadline.sinceOrigin), tolerance: .milliseconds(50), clock: .continuous)
+    }
+
+    /// On Linux a timerfd the kernel cancels when the clock is set (`WallStepWatch`); elsewhere,
+    /// or when the watch cannot tell, never.
+    public func waitForWallStep() async throws {
+        #if canImport(Glibc)
+        if try await WallStepWatch.next() == .stepped { return }
+        #endif
+        try await suspendUntilCancelled()
+    }
+}
+
+/// Suspends until the task is cancelled, then throws `CancellationError`.
+func suspendUntilCancelled() async throws {
+    while true {
+        try await Task.sleep(for: .seconds(86_400), clock: .continuous)
     }
 }

@@ -38,12 +38,13 @@ struct ServiceDriver {
         return driver
     }
 
-    /// Waits until the loop and every running slot sleep on the clock.
+    /// Waits until the loop and every running slot sleep on the clock, and the service waits for
+    /// a wall step (so a `stepWall` right after is noticed).
     func settle() async {
         while true {
             let started = await service.isStarted
             let active = await service.activeSlots
-            if started && clock.sleeperCount == active + 1 {
+            if started && clock.sleeperCount == active + 1 && clock.wallStepWaiterCount >= 1 {
                 // Re-check after letting other tasks run: quiescence must be stable.
                 try? await Task.sleep(for: .milliseconds(1))
                 if await service.activeSlots == active && clock.sleeperCount == active + 1 { return }

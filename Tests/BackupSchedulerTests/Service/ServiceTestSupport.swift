@@ -101,3 +101,31 @@ struct ServiceHarness: Sendable {
         simulator.requests().filter { $0.route == .createBackup }.count
     }
 }
+
+extension ServiceHarness {
+    /// A manual clock that moves only when told (not auto-advancing) and mirrors the time that
+    /// passes onto the simulator's clock: a wall step is not mirrored, the cloud keeps true time.
+    func manualClock() -> ManualServiceClock {
+        let simulatorClock = simulator.clock
+        return ManualServiceClock(start: simulatorClock.now(), autoAdvance: false) { simulatorClock.set($0) }
+    }
+
+    /// Runs `body` with a simulator whose backups take `backupDuration` seconds and a started
+    /// service on a manual clock (`manualClock()`) for the YAML list `backups` (the clock-step
+    /// tests: step the wall clock with `driver.clock.stepWall`, let time pass with `driver.run`).
+    /// `gate` builds the service's API gate on the clock (default: no rate limit to speak of).
+    static func withServiceOnManualClock<T>(
+        backupDuration: TimeInterval = 30, backups: String, configuration: BackupService.Configuration = .init(),
+        gate: ((ManualServiceClock) -> APIGate)? = nil, cloud: ((ServiceHarness) -> any CloudAPI)? = nil,
+        pings: LockedBox<Int>? = nil,
+        _ body: (ServiceHarness, ServiceDriver) async throws -> T
+    ) async throws -> T {
+        try await with(configure: { $0.backupDuration = backupDuration }) { h in
+            let clock = h.manualClock()
+            let driver = try await ServiceDriver.start(
+                h, clock: clock, schedule: try h.schedule(backups: backups), configuration: configuration,
+                gate: gate?(clock), pings: pings, cloud: cloud?(h))
+            return try await body(h, driver)
+        }
+    }
+}

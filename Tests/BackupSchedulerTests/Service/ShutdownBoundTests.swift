@@ -8,7 +8,9 @@ import Testing
 /// "Stop means stop": after SIGTERM the service returns within the shutdown timeout plus the
 /// cancellation grace whatever is in flight, and an unfinished slot stays recorded for the next start.
 @Suite struct ShutdownBoundTests {
-    @Test func aSlotStalledInACreateThatNeverAnswersDoesNotHoldTheServiceBeyondTheBound() async throws {
+    /// Also when the wall clock steps back or ahead meanwhile: the bound is on the monotonic clock.
+    @Test(arguments: [0.0, -3600.0, 7200.0])
+    func aSlotStalledInACreateThatNeverAnswersDoesNotHoldTheServiceBeyondTheBound(wallStep: TimeInterval) async throws {
         try await ServiceHarness.with { h in
             let clock = BackupServiceTests.manualClock(h)
             let schedule = try h.schedule(backups: """
@@ -37,6 +39,7 @@ import Testing
             let stoppedAt = clock.now()
             let stoppedAtMonotonic = clock.monotonicNow()
             await driver.service.requestStop()
+            clock.stepWall(by: wallStep)
             // It waits the shutdown timeout on the service clock...
             try await pollUntil("the shutdown timeout is waited for") { clock.nextMonotonicDeadline == stoppedAtMonotonic.advanced(by: .seconds(30)) }
             #expect(!returned.get())
@@ -47,7 +50,7 @@ import Testing
             clock.advance(by: 5)
             try await pollUntil("run() returns") { returned.get() }
             #expect(clock.monotonicNow() == stoppedAtMonotonic.advanced(by: .seconds(35)))
-            #expect(abs(clock.now().timeIntervalSince(stoppedAt) - 35) < 0.001)
+            #expect(abs(clock.now().timeIntervalSince(stoppedAt) - 35 - wallStep) < 0.001)
             #expect(stall.answered == false)
             // The unfinished slot is recorded for the next start, which settles it by listing first.
             #expect(try h.store.allSlots().map(\.state) == [.creating])
