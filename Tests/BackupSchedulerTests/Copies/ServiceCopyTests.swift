@@ -73,6 +73,10 @@ import Testing
                     instance_id: \(BackupServiceTests.orders)
                     cron: "0 * * * *"
                     copy: { destination: \(destination), keep_last: 2 }
+                  - alias: payroll
+                    instance_id: \(BackupServiceTests.payroll)
+                    cron: "30 * * * *"
+                    copy: { destination: \(destination), keep_last: 1 }
                 """)
             let metrics = MetricsRecorder()
             metrics.prime(schedule: schedule, store: h.store, now: start)
@@ -88,8 +92,19 @@ import Testing
             #expect(copies.allSatisfy { $0.state == .completed && $0.bytes == 300_000 && $0.bytesFetched == 300_000 })
 
             // keep_last 2: the copies of the two newest slots, whole and verified; the others gone.
-            let kept = CopyRetention.scan(root: destination).copies
+            let all = CopyRetention.scan(root: destination).copies
+            let kept = all.filter { $0.manifest.entry == "orders" }
             #expect(Set(kept.map(\.manifest.backupID)) == Set(slots.suffix(2).compactMap(\.backupID)))
+            // payroll shares the destination with its own rule: its newest copy only, of two
+            // SQL Server files (one per database); orders' copies are not its business.
+            let payrollSlots = try h.store.allSlots().filter { $0.entry == "payroll" && $0.state == .completed }.sorted { $0.slotAt < $1.slotAt }
+            let payrollKept = all.filter { $0.manifest.entry == "payroll" }
+            #expect(payrollSlots.count >= 3)
+            let keptIDs = payrollKept.map { $0.manifest.backupID }
+            let completedIDs = payrollSlots.compactMap { $0.backupID }
+            #expect(keptIDs == [completedIDs.last ?? "-"], "kept \(keptIDs) of \(completedIDs)")
+            #expect(payrollKept.first?.manifest.files.count == 2 && payrollKept.first?.manifest.engine == "SQLServer")
+            #expect(try payrollKept.allSatisfy { try CopyVerifier.verify(directory: $0.directory).isIntact })
             for copy in kept {
                 let report = try CopyVerifier.verify(directory: copy.directory)
                 #expect(report.isIntact)
@@ -107,13 +122,13 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: destination + "/orders/not-ours/notes.txt"))
             #expect(FileManager.default.fileExists(atPath: destination + "/README"))
 
-            let lines = h.logs.all
+            let lines = h.logs.all.filter { $0.contains("RDS_ENTRY=orders") }
             func count(_ event: BackupEvent) -> Int { lines.filter { $0.contains("MESSAGE_ID=\(event.messageID)") }.count }
             #expect(count(.copyStarted) == 4 && count(.copyCompleted) == 4 && count(.copyPruned) == 2 && count(.copyFailed) == 0)
             let completed = try #require(lines.first { $0.contains("MESSAGE_ID=\(BackupEvent.copyCompleted.messageID)") })
             #expect(completed.contains("RDS_COPY_BYTES=300000") && completed.contains("/s"))
             // The links' signatures never reach a log line.
-            #expect(!lines.contains { $0.contains("Signature=") || $0.contains("Expires=") })
+            #expect(!h.logs.all.contains { $0.contains("Signature=") || $0.contains("Expires=") })
 
             let text = metrics.render()
             #expect(text.contains(#"rds_backupd_copies_total{entry="orders",outcome="completed"} 4"#))
