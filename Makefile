@@ -58,11 +58,14 @@ release: deps
 # The service against the embedded simulator with config/demo.yaml (slots every minute or two):
 # backups are created, followed and completed within two minutes, and orders' files copied
 # offsite (copy:). Ctrl-C stops it.
+# The demo's state directory: one-shot commands given --simulate and --state-dir $(DEMO_STATE) use
+# the demo's simulator (it writes simulator.json there); each make run starts an empty history.
+DEMO_STATE ?= /tmp/rds-backupd-demo
 run: build
-	@state=$$(mktemp -d /tmp/rds-backupd-demo.XXXXXX); \
-	echo "demo state in $$state; in another terminal: $(BIN) status --schedule config/demo.yaml --state-dir $$state"; \
-	echo "orders' offsite copies go to /tmp/rds-backupd-demo-copies: $(BIN) copies --schedule config/demo.yaml"; \
-	exec $(BIN) run --simulate --schedule config/demo.yaml --state-dir $$state
+	@mkdir -p $(DEMO_STATE) && cd $(DEMO_STATE) && rm -f state.sqlite state.sqlite-wal state.sqlite-shm simulator.json
+	@echo "demo state in $(DEMO_STATE); try every command in a second terminal: README.md, \"Try it\""
+	@echo "orders' offsite copies go to /tmp/rds-backupd-demo-copies: $(BIN) copies --schedule config/demo.yaml"
+	@exec $(BIN) run --simulate --schedule config/demo.yaml --state-dir $(DEMO_STATE)
 
 test: deps
 	@if [ "$$(id -u)" = 0 ] && [ -x scripts/start-journald.sh ]; then scripts/start-journald.sh; fi

@@ -12,8 +12,19 @@ struct BackupNowCommand: AsyncParsableCommand {
         discussion: """
             The slot is recorded in the state (history shows it as backup-now), named from the entry's \
             template at the current time rounded to the second, and is idempotent like any slot.
-            Exit status: 0 created (with --wait: completed), 2 invalid input, 4 the slot was missed, \
-            5 the slot failed (the error is printed).
+
+            --simulate takes it in the simulator of the demo running with the same --state-dir \
+            (`make run`), else in an embedded one of its own.
+
+            Exit status: 0 created (with --wait: completed), 2 invalid input (nothing was sent), \
+            3 the API refused (or the instance cannot be backed up), 4 still failing after the \
+            retries (or the start window closed), 5 the backup ended FAILED or did not complete \
+            within completion_window.
+
+            Examples:
+              sudo rds-backupd backup-now orders --wait
+              rds-backupd backup-now shop@d8e6ca5a624745bcb546a227aa3ae1cfin01
+              rds-backupd backup-now orders --wait --simulate --schedule config/demo.yaml --state-dir /tmp/rds-backupd-demo
             """)
 
     @Argument(help: "The entry's alias.", completion: ShellCompletion.entryAliases)
@@ -24,14 +35,19 @@ struct BackupNowCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(name: .customLong("poll-interval"), help: "With --wait: time between status checks.")
-    var pollInterval = DurationArgument(.seconds(10))
+    @OptionGroup var credentials: CredentialOptions
+
+    @Option(name: .customLong("poll-interval"), help: "With --wait: time between status checks (default 10s; 1s with --simulate).")
+    var pollInterval: DurationArgument?
+
+    @Flag(help: "Take it in the simulator of the demo running with --state-dir (else an embedded one), not the cloud.")
+    var simulate = false
 
     @Flag(name: .shortAndLong, help: "Log each API call (never a secret) to stderr.")
     var verbose = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ServiceCredentials.environment(ProcessInfo.processInfo.environment)
         var logger = Logger(label: "rds-backupd.backup-now") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .debug : .notice
         let clock = SystemServiceClock()
@@ -45,7 +61,8 @@ struct BackupNowCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalidInput)
         }
         // A select: entry's instances are its streams ALIAS@INSTANCE_ID, as the service recorded them.
-        let schedule = loaded.expanded(knownIn: store)
+        var schedule = loaded.expanded(knownIn: store)
+        credentials.apply(to: &schedule)
         guard let entry = schedule.entry(alias: alias) else {
             let streams = schedule.entries.filter { $0.selectedFrom == alias }.map(\.alias)
             if loaded.entry(alias: alias)?.isFleet == true {
@@ -56,14 +73,19 @@ struct BackupNowCommand: AsyncParsableCommand {
             }
             throw ExitCode(ExitStatus.invalidInput)
         }
-        let pool = CloudPool(environment: environment, simulatedProfile: nil, clock: clock, logger: logger)
+        let simulated = simulate ? try await SimulatedCloud.attach(
+            stateDirectory: service.stateDirectory(environment: environment), instanceIDs: [entry.instanceID], logger: logger) : nil
+        let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
         var runner: SlotRunner
         do {
             try await pool.prepare(schedule)
-            runner = try pool.runner(for: entry, store: store, pollInterval: pollInterval.duration)
+            let poll = pollInterval?.duration ?? (simulate ? .seconds(1) : .seconds(10))
+            runner = try pool.runner(for: entry, store: store, pollInterval: poll)
         } catch {
             printError("error: \(error)")
+            if let hint = ServiceCredentials.hint(environment: environment) { printError("hint: \(hint)") }
             await pool.shutdown()
+            await simulated?.stop()
             throw ExitCode(ExitStatus.invalidInput)
         }
         runner.followsToCompletion = wait
@@ -73,6 +95,7 @@ struct BackupNowCommand: AsyncParsableCommand {
         let record = try store.claim(fresh).record
         let result = await runner.run(record, entry: entry)
         await pool.shutdown()
+        await simulated?.stop()
         let size = result.sizeKB.map { ", \($0) kB" } ?? ""
         switch result.state {
         case .completed:
@@ -84,7 +107,7 @@ struct BackupNowCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.retriesExhausted)
         case .failed, .skipped:
             printError("error: \(result.errorMessage ?? "the slot failed")")
-            throw ExitCode(ExitStatus.backupFailed)
+            throw ExitCode(ExitStatus.of(failedSlot: result))
         }
     }
 }

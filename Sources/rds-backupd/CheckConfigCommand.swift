@@ -12,7 +12,13 @@ struct CheckConfigCommand: AsyncParsableCommand {
         discussion: """
             Exit status: 0 when the file is valid, 1 when it has errors (all listed on stderr as \
             file:line:column: path: message) or, with --online, when an instance check fails, \
-            2 when it cannot be read or the credentials are incomplete.
+            2 when it cannot be read or `run` would refuse to start with it: a credential source \
+            that does not exist or cannot be read, incomplete credentials, a region without \
+            endpoints (the unit's RestartPreventExitStatus=2).
+
+            The credentials are read (never sent) as the service reads them: the schedule's `auth:` \
+            with $CREDENTIALS_DIRECTORY, else the service's directory /etc/rds-backupd/credentials \
+            when this user can read it (root can). --simulate skips them, as `run --simulate` does.
 
             --online authenticates with each cloud's credentials and checks every entry's instance: \
             it exists, it is not a read replica, it runs SQL Server where `databases` is set, and it \
@@ -22,11 +28,18 @@ struct CheckConfigCommand: AsyncParsableCommand {
             agency), the project name and id, and the IAM and RDS endpoints with where each came \
             from (setting, profile, catalog, region table); with --json also one JSON line per cloud \
             ({"cloud":…,"connection":{…}}).
+
+            Examples:
+              sudo rds-backupd check-config                     # the installed schedule, as the unit's reload checks it
+              sudo rds-backupd check-config --online            # also sign in and check every instance
+              rds-backupd check-config --schedule ./schedule.yaml --from 2026-03-29T00:00:00Z --json
+              rds-backupd check-config --simulate --online --state-dir /tmp/rds-backupd-demo config/demo.yaml
             """
     )
 
-    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
-    var file: String?
+    @OptionGroup var service: ServiceOptions
+
+    @OptionGroup var credentials: CredentialOptions
 
     @Flag(help: "Print the slots as a JSON array (entry, instance_id, slot_utc, slot_local, run_utc, name).")
     var json = false
@@ -40,6 +53,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing when the file is valid (errors and warnings still go to stderr); the unit's ExecReload= uses it.")
     var quiet = false
 
+    @Flag(help: "Check as `run --simulate` would: the credentials are not read; --online asks the simulator of the demo running with --state-dir, else one of its own.")
+    var simulate = false
+
     func validate() throws {
         if let from, RFC3339.parse(from) == nil {
             throw ValidationError("--from '\(from)' is not an RFC 3339 time; write e.g. 2025-06-01T00:00:00Z or 2025-06-01T02:00:00+02:00")
@@ -47,22 +63,36 @@ struct CheckConfigCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let path = file ?? SchedulePath.defaultPath(environment: environment)
+        let environment = ServiceCredentials.environment(ProcessInfo.processInfo.environment)
+        let path = service.schedulePath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
         var schedule = try ScheduleCommandSupport.load(path: path, now: now)
+        credentials.apply(to: &schedule)
         // Valid but probably not meant: on stderr, the verdict stays "valid" (exit 0).
         for warning in schedule.warnings {
             ScheduleCommandSupport.printError("warning: \(warning)")
         }
+        // One verdict with `run`: what would refuse its start fails here too (--online connects anyway).
+        if !online && !simulate {
+            try await OnlineCheck.checkCredentials(schedule, environment: environment)
+        }
         var instances: [String: Instance] = [:]
         var onlineFailed = false
         if online {
-            // Each `select:` entry becomes one ALIAS@INSTANCE_ID entry per instance it matches now.
-            var selectionFailed = false
-            (schedule, _, selectionFailed) = try await SelectionPreview.expand(schedule, environment: environment)
-            (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment, json: json)
-            onlineFailed = onlineFailed || selectionFailed
+            let simulated = simulate ? try await SimulatedCloud.attach(
+                stateDirectory: service.stateDirectory(environment: environment),
+                instanceIDs: schedule.entries.map(\.instanceID), logger: OnlineCheck.logger) : nil
+            do {
+                // Each `select:` entry becomes one ALIAS@INSTANCE_ID entry per instance it matches now.
+                var selectionFailed = false
+                (schedule, _, selectionFailed) = try await SelectionPreview.expand(schedule, environment: environment, simulated: simulated?.profile)
+                (instances, onlineFailed) = try await OnlineCheck.run(schedule, environment: environment, json: json, simulated: simulated?.profile)
+                onlineFailed = onlineFailed || selectionFailed
+            } catch {
+                await simulated?.stop()
+                throw error
+            }
+            await simulated?.stop()
         }
         var slots: [PlannedSlot] = []
         var text = "\(path): valid, \(schedule.entries.count) \(schedule.entries.count == 1 ? "entry" : "entries")\n"
@@ -105,18 +135,19 @@ struct CheckConfigCommand: AsyncParsableCommand {
 enum OnlineCheck {
     /// Returns the instance of each entry (by alias) and whether any check failed; prints one
     /// line per entry to stderr. Throws `ExitCode(2)` when a cloud's credentials are incomplete.
-    static func run(_ schedule: Schedule, environment: [String: String], json: Bool = false) async throws -> ([String: Instance], Bool) {
-        var logger = Logger(label: "rds-backupd.check-config") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .warning
+    static func run(
+        _ schedule: Schedule, environment: [String: String], json: Bool = false, simulated: CloudProfile? = nil
+    ) async throws -> ([String: Instance], Bool) {
         var found: [String: Instance] = [:]
         var failed = false
         for cloudName in Set(schedule.entries.map(\.cloudName)).sorted() {
             guard let settings = schedule.clouds[cloudName] else { continue }
             let connection: CloudConnection
             do {
-                connection = try await connect(settings, environment: environment, logger: logger)
+                connection = try await connect(settings, environment: environment, logger: logger, simulated: simulated)
             } catch {
-                ScheduleCommandSupport.printError("cloud \(cloudName): \(error)")
+                ScheduleCommandSupport.printError("error: cloud \(cloudName): \(error)")
+                if let hint = ServiceCredentials.hint(environment: environment) { ScheduleCommandSupport.printError("hint: \(hint)") }
                 throw ExitCode(2)
             }
             let client = connection.client
@@ -162,12 +193,45 @@ enum OnlineCheck {
         return (found, failed)
     }
 
+    /// Reads each cloud's credentials and checks its endpoints as the service's start does
+    /// (`CloudPool.prepare`), sending nothing; every refusal is printed, then `ExitCode(2)`.
+    static func checkCredentials(_ schedule: Schedule, environment: [String: String]) async throws {
+        var refused = false
+        for cloudName in Set(schedule.entries.map(\.cloudName)).sorted() {
+            guard let settings = schedule.clouds[cloudName] else { continue }
+            do {
+                try await connect(settings, environment: environment, logger: logger).shutdown()
+            } catch {
+                refused = true
+                ScheduleCommandSupport.printError("error: cloud \(cloudName) (auth: \(settings.auth)): \(error)")
+            }
+        }
+        guard refused else { return }
+        if let hint = ServiceCredentials.hint(environment: environment) { ScheduleCommandSupport.printError("hint: \(hint)") }
+        ScheduleCommandSupport.printError("the service would refuse to start with this configuration (exit 2)")
+        throw ExitCode(ExitStatus.invalidInput)
+    }
+
     /// The connection for one cloud of the schedule; the caller shuts it down.
+    /// With `simulated`, the simulator's profile in the cloud's region, as the service's pool does.
     static func connect(
-        _ settings: CloudSettings, environment: [String: String], logger: Logger
+        _ settings: CloudSettings, environment: [String: String], logger: Logger, simulated: CloudProfile? = nil
     ) async throws(ClientConfigurationError) -> CloudConnection {
-        let profile = try settings.loadProfile(environment: environment)
+        var profile: CloudProfile
+        if let simulated {
+            profile = simulated
+            profile.region = settings.region
+        } else {
+            profile = try settings.loadProfile(environment: environment)
+        }
         return try await CloudConnection.open(profile: profile, environment: environment, logger: logger)
+    }
+
+    /// Warnings and errors of the client to stderr.
+    static var logger: Logger {
+        var logger = Logger(label: "rds-backupd.check-config") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
     }
 }
 

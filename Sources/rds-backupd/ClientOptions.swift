@@ -61,12 +61,24 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     var defaultValueDescription: String { DurationParser.format(duration) }
 }
 
-/// Exit codes shared by the one-shot commands.
+/// Exit codes shared by the one-shot commands (the table in rds-backupd(8) and the README):
+/// 0 success, 1 problems found (check-config, prune), 2 invalid input or configuration (nothing
+/// was sent; also `run`'s, listed in the unit's RestartPreventExitStatus=), 3 the API refused,
+/// 4 still failing after the retries, 5 the backup ended FAILED or did not complete in time.
 enum ExitStatus {
+    static let problemsFound: Int32 = 1
     static let invalidInput: Int32 = 2
     static let refused: Int32 = 3
     static let retriesExhausted: Int32 = 4
     static let backupFailed: Int32 = 5
+
+    /// The code of a slot that ended failed: 5 when the backup was created and then failed or
+    /// outlived its completion window, 4 when retries ran out before, 3 when it was refused.
+    static func of(failedSlot slot: SlotRecord) -> Int32 {
+        if slot.backupID != nil { return backupFailed }
+        if slot.errorMessage?.hasPrefix(RetriesExhausted.messagePrefix) == true { return retriesExhausted }
+        return refused
+    }
 }
 
 /// Prints to stderr.

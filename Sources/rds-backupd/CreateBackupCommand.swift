@@ -91,11 +91,18 @@ struct CreateBackupCommand: AsyncParsableCommand {
             instanceID: instance, name: try BackupName(name), description: try description.map { try BackupDescription($0) },
             databases: databases.map(parsedDatabases) ?? [])
 
+        // A clouds.yaml cloud is also looked for in the service's credentials (root can read them);
+        // without one, $CREDENTIALS_DIRECTORY would switch the source, so it is left as it is.
+        let inherited = ProcessInfo.processInfo.environment
+        let named = client.osCloud ?? inherited["OS_CLOUD"]
+        let environment = named.map { !$0.isEmpty } == true ? ServiceCredentials.environment(inherited) : inherited
         let session: CloudSession
         do {
-            session = try await CloudSession.open(options: client, simulate: simulate, simulatedInstances: [instance], logger: logger)
+            session = try await CloudSession.open(
+                options: client, simulate: simulate, simulatedInstances: [instance], logger: logger, environment: environment)
         } catch let error as ClientConfigurationError {
             printError("error: \(error)")
+            if let hint = ServiceCredentials.hint(environment: environment) { printError("hint: \(hint)") }
             throw ExitCode(ExitStatus.invalidInput)
         }
         let status = await perform(request, session: session, logger: logger)
@@ -111,8 +118,8 @@ struct CreateBackupCommand: AsyncParsableCommand {
         let evidence = OwnershipEvidence(firstRun: Date(), description: request.description?.value ?? "")
         var backup: Backup
         do {
-            let outcome = try await creator.create(request, evidence: evidence) { error, attempt, delay in
-                printError("attempt \(attempt) failed, retrying in \(DurationParser.format(delay)): \(error)")
+            let outcome = try await creator.create(request, evidence: evidence) { notice in
+                printError(notice.message())
             }
             backup = outcome.backup
             if case .adopted = outcome { printError("note: an earlier attempt had created the backup; using it") }

@@ -7,7 +7,17 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded slots, newest first: slot, entry, state, backup name and id, size, attempts, error.",
-        discussion: "Reads the state read-only, so it works while the service runs. Entries removed from the schedule keep their history. A backup the slot adopted (found under its name, not created by it) is shown with the evidence that it is the slot's own; --json gives ownership (created or adopted) and ownership_reason.")
+        discussion: """
+            Reads the state read-only, so it works while the service runs. Entries removed from the \
+            schedule keep their history. A backup the slot adopted (found under its name, not created \
+            by it) is shown with the evidence that it is the slot's own; --json gives ownership \
+            (created or adopted) and ownership_reason.
+
+            Examples:
+              sudo rds-backupd history --limit 20
+              sudo rds-backupd history --entry orders --json
+              rds-backupd history --state-dir /tmp/rds-backupd-demo --entry orders config/demo.yaml
+            """)
 
     @OptionGroup var service: ServiceOptions
 

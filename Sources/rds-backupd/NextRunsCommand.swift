@@ -10,12 +10,20 @@ struct NextRunsCommand: AsyncParsableCommand {
         discussion: """
             A `select:` entry is listed once per instance it matches right now, as ALIAS@INSTANCE_ID: \
             the instance list is read with the schedule's credentials (the matches are printed to \
-            stderr). --offline skips that and leaves `select:` entries out.
+            stderr). --offline skips that and leaves `select:` entries out; --simulate lists them in the \
+            simulator of the demo running with --state-dir (`make run`).
+
+            Examples:
+              rds-backupd next-runs                             # the installed schedule, the next 10 slots
+              rds-backupd next-runs --entry orders --count 3 --from 2026-10-25T00:00:00+02:00
+              rds-backupd next-runs --offline --json ./schedule.yaml
+              rds-backupd next-runs --simulate --state-dir /tmp/rds-backupd-demo config/demo.yaml
             """
     )
 
-    @Argument(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
-    var file: String?
+    @OptionGroup var service: ServiceOptions
+
+    @OptionGroup var credentials: CredentialOptions
 
     @Option(help: "How many slots to list (1-10000).")
     var count = 10
@@ -35,6 +43,9 @@ struct NextRunsCommand: AsyncParsableCommand {
     @Flag(help: "Do not list what select: entries match (no API call; those entries are left out).")
     var offline = false
 
+    @Flag(help: "List what select: entries match in the simulator of the demo running with --state-dir (else one of its own), not the cloud.")
+    var simulate = false
+
     func validate() throws {
         guard (1...10_000).contains(count) else {
             throw ValidationError("--count \(count) is out of range; give 1 to 10000")
@@ -45,10 +56,13 @@ struct NextRunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let path = file ?? SchedulePath.defaultPath(environment: environment)
+        let environment = ServiceCredentials.environment(ProcessInfo.processInfo.environment)
+        let path = service.schedulePath(environment: environment)
         let now = from.flatMap(RFC3339.parse) ?? Date()
-        let loaded = try ScheduleCommandSupport.load(path: path, now: now)
+        var loaded = try ScheduleCommandSupport.load(path: path, now: now)
+        // The same warnings as check-config (a cron step wider than its range, a rewritten name).
+        for warning in loaded.warnings { ScheduleCommandSupport.printError("warning: \(warning)") }
+        credentials.apply(to: &loaded)
         if let entry, loaded.entry(alias: entry) == nil {
             let aliases = loaded.entries.map(\.alias)
             ScheduleCommandSupport.printError("no entry with alias '\(entry)' in \(path); entries are \(aliases.joined(separator: ", "))")
@@ -62,7 +76,15 @@ struct NextRunsCommand: AsyncParsableCommand {
             schedule = loaded.expanded(with: [:])
             ScheduleCommandSupport.printError("note: --offline leaves out the select: entries \(selectors.joined(separator: ", "))")
         } else {
-            (schedule, _, _) = try await SelectionPreview.expand(loaded, environment: environment)
+            let simulated = simulate ? try await SimulatedCloud.attach(
+                stateDirectory: service.stateDirectory(environment: environment), instanceIDs: [], logger: OnlineCheck.logger) : nil
+            do {
+                (schedule, _, _) = try await SelectionPreview.expand(loaded, environment: environment, simulated: simulated?.profile)
+            } catch {
+                await simulated?.stop()
+                throw error
+            }
+            await simulated?.stop()
         }
         // `--entry` of a select: entry means all of its instances' streams.
         let aliases = entry.map { alias in

@@ -16,10 +16,22 @@ struct PruneCommand: AsyncParsableCommand {
             entry's latest slot is failing (except by a slot whose create the cloud refused for quota: \
             it makes room by these rules, then creates again). Every deletion is logged (journal MESSAGE_ID \
             \(BackupEvent.backupPruned.messageID)). A delete that fails is tried again on the next run.
-            Exit status: 0 done, 1 some listing or delete failed (printed), 2 invalid input.
+
+            --simulate prunes in the simulator of the demo running with the same --state-dir \
+            (`make run`), else in an embedded one of its own.
+
+            Exit status: 0 done, 1 some listing or delete failed (printed; tried again next time), \
+            2 invalid input (nothing was sent).
+
+            Examples:
+              sudo rds-backupd prune --dry-run
+              sudo rds-backupd prune --entry orders --json
+              rds-backupd prune --dry-run --simulate --schedule config/demo.yaml --state-dir /tmp/rds-backupd-demo
             """)
 
     @OptionGroup var service: ServiceOptions
+
+    @OptionGroup var credentials: CredentialOptions
 
     @Option(help: "Prune only this entry (default: every entry).", completion: ShellCompletion.entryAliases)
     var entry: String?
@@ -33,8 +45,11 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log each API call (never a secret) to stderr.")
     var verbose = false
 
+    @Flag(help: "Prune in the simulator of the demo running with --state-dir (else an embedded one), not the cloud.")
+    var simulate = false
+
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ServiceCredentials.environment(ProcessInfo.processInfo.environment)
         // Deletions go to the journal when run by systemd (a timer), else readably to stderr.
         let target = LogTarget.resolve(.auto, environment: environment)
         let factory = target.makeFactory(level: verbose ? .debug : .info)
@@ -43,7 +58,8 @@ struct PruneCommand: AsyncParsableCommand {
         let schedulePath = service.schedulePath(environment: environment)
         let store = try openState(environment: environment)
         // A select: entry prunes each instance stream the service has recorded for it.
-        let schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now()).expanded(knownIn: store)
+        var schedule = try ScheduleCommandSupport.load(path: schedulePath, now: clock.now()).expanded(knownIn: store)
+        credentials.apply(to: &schedule)
         var entries = schedule.entries
         if let alias = entry {
             let chosen = schedule.entries.filter { $0.alias == alias || $0.selectedFrom == alias }
@@ -54,7 +70,9 @@ struct PruneCommand: AsyncParsableCommand {
             entries = chosen
         }
 
-        let pool = CloudPool(environment: environment, simulatedProfile: nil, clock: clock, logger: logger)
+        let simulated = simulate ? try await SimulatedCloud.attach(
+            stateDirectory: service.stateDirectory(environment: environment), instanceIDs: entries.map(\.instanceID), logger: logger) : nil
+        let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
         var reports: [PruneReport] = []
         for entry in entries {
             guard entry.retention != nil else {
@@ -72,11 +90,14 @@ struct PruneCommand: AsyncParsableCommand {
                 reports.append(await pruner.prune(entry: entry, now: clock.now(), dryRun: dryRun))
             } catch {
                 await pool.shutdown()
+                await simulated?.stop()
                 printError("error: cloud '\(settings.name)': \(error)")
+                if let hint = ServiceCredentials.hint(environment: environment) { printError("hint: \(hint)") }
                 throw ExitCode(ExitStatus.invalidInput)
             }
         }
         await pool.shutdown()
+        await simulated?.stop()
 
         if json {
             print(try Self.json(reports))

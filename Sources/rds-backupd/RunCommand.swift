@@ -22,16 +22,13 @@ struct RunCommand: AsyncParsableCommand {
 
             --simulate runs against an embedded simulator on loopback (no cloud account needed): the \
             schedule's instances are created there, its endpoints and auth are replaced, backups \
-            complete after a few seconds. Try: rds-backupd run --simulate --schedule config/demo.yaml \
-            --state-dir /tmp/rds-backupd-demo
+            complete after a few seconds. While it runs, STATE_DIR/simulator.json says where it \
+            listens, so the one-shot commands given --simulate and the same --state-dir use it.
 
-            Test-only environment switches (never set them in production):
-              RDS_BACKUPD_TEST_STALL_SCHEDULER=1   the scheduler loop hangs after start-up (watchdog tests)
-              RDS_BACKUPD_TEST_PAUSE_AT=POINT   the process stops for good at that point of a slot, printing \
-            "test-pause: POINT" to stderr (crash tests SIGKILL it there). Points: before-instance-check, \
-            before-create (the row says creating, nothing sent), after-create (the cloud accepted the \
-            create, the state does not know it), during-follow, before-completed-write, during-prune \
-            (retention is about to delete a backup), during-copy (an offsite copy has 1 MiB of a file on disk)
+            Examples:
+              rds-backupd run                                   # as the unit runs it
+              rds-backupd run --simulate --schedule config/demo.yaml --state-dir /tmp/rds-backupd-demo
+              rds-backupd run --schedule /etc/rds-backupd/schedule.yaml --state-dir /var/tmp/try --log-target stderr -v
             """)
 
     @OptionGroup var service: ServiceOptions
@@ -90,10 +87,17 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         var simulated: SimulatedCloud?
+        let stateDirectory = service.stateDirectory(environment: environment)
         if simulate {
-            simulated = try await SimulatedCloud.start(
+            let cloud = try await SimulatedCloud.start(
                 instanceIDs: schedule.entries.map(\.instanceID), backupBytes: simulatedBackupBytes, logger: logger)
+            simulated = cloud
+            // One-shot commands with --simulate and this --state-dir use this simulator.
+            if let iamURL = cloud.profile.authURL {
+                try? DemoSimulatorRecord(iamURL: iamURL, pid: getpid()).write(stateDirectory: stateDirectory)
+            }
         }
+        defer { if simulate { DemoSimulatorRecord.remove(stateDirectory: stateDirectory) } }
         let pool = CloudPool(environment: environment, simulatedProfile: simulated?.profile, clock: clock, logger: logger)
         do {
             // Credentials are read now, so a missing one fails the start; nothing is sent yet.
@@ -172,24 +176,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// `--schedule` and `--state-dir`, shared by `run`, `status`, `history` and `backup-now`.
-struct ServiceOptions: ParsableArguments {
-    @Option(help: "The schedule file (default: $CONFIGURATION_DIRECTORY/schedule.yaml, else /etc/rds-backupd/schedule.yaml).", completion: ShellCompletion.scheduleFile)
-    var schedule: String?
-
-    @Option(name: .customLong("state-dir"), help: "The state directory (default: $STATE_DIRECTORY, else /var/lib/rds-backupd).", completion: ShellCompletion.directory)
-    var stateDir: String?
-
-    func schedulePath(environment: [String: String]) -> String {
-        schedule ?? SchedulePath.defaultPath(environment: environment)
-    }
-
-    func stateDirectory(environment: [String: String]) -> String {
-        stateDir ?? StateStore.directory(environment: environment)
-    }
-}
-
-/// Test-only switches read from the environment (documented in `run --help`).
+/// Test-only switches read from the environment (documented in docs/testing.md, not in `--help`).
 struct TestHooks: Sendable {
     var pauseAt: SlotCheckpoint?
     /// `RDS_BACKUPD_TEST_PAUSE_AT=during-copy`.

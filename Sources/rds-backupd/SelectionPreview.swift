@@ -10,7 +10,9 @@ enum SelectionPreview {
     /// The expanded schedule, the selected instances by stream alias, and whether any selector
     /// could not be listed (its entry then contributes no stream). One line per selector on stderr.
     /// Throws `ExitCode(2)` when a cloud's credentials are incomplete.
-    static func expand(_ schedule: Schedule, environment: [String: String]) async throws -> (Schedule, [String: Instance], Bool) {
+    static func expand(
+        _ schedule: Schedule, environment: [String: String], simulated: CloudProfile? = nil
+    ) async throws -> (Schedule, [String: Instance], Bool) {
         let selectors = schedule.selectorEntries
         guard !selectors.isEmpty else { return (schedule, [:], false) }
         var logger = Logger(label: "rds-backupd.selection") { StreamLogHandler.standardError(label: $0) }
@@ -22,9 +24,10 @@ enum SelectionPreview {
             guard let settings = schedule.clouds[cloudName] else { continue }
             let connection: CloudConnection
             do {
-                connection = try await OnlineCheck.connect(settings, environment: environment, logger: logger)
+                connection = try await OnlineCheck.connect(settings, environment: environment, logger: logger, simulated: simulated)
             } catch {
-                ScheduleCommandSupport.printError("cloud \(cloudName): \(error)")
+                ScheduleCommandSupport.printError("error: cloud \(cloudName): \(error)")
+                if let hint = ServiceCredentials.hint(environment: environment) { ScheduleCommandSupport.printError("hint: \(hint)") }
                 throw ExitCode(2)
             }
             let client = connection.client

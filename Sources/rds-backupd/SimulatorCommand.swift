@@ -14,6 +14,10 @@ struct SimulatorCommand: AsyncParsableCommand {
             It knows the demo instances (orders, payroll, inventory, orders-replica), one password user \
             and one access key, follows the wall clock, and prints the settings a client needs. \
             Stop it with Ctrl-C or SIGTERM.
+
+            Examples:
+              rds-backupd simulator                             # on 127.0.0.1:8980, config/demo.yaml's endpoints
+              rds-backupd simulator --port 0 --backup-duration 5s
             """)
 
     @Option(help: "Loopback address to listen on.")

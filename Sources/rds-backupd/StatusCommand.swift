@@ -14,6 +14,11 @@ struct StatusCommand: ParsableCommand {
             An entry is OVERDUE when a slot after its last success should have finished by now (its run \
             time plus start_window plus completion_window) without a backup; the age of the last success \
             is shown against the schedule's spacing.
+
+            Examples:
+              sudo rds-backupd status                           # the service's state in /var/lib/rds-backupd
+              sudo rds-backupd status --json
+              rds-backupd status --state-dir /tmp/rds-backupd-demo config/demo.yaml
             """)
 
     @OptionGroup var service: ServiceOptions

@@ -78,7 +78,11 @@ import Testing
                 ["create-backup", "--instance", Self.orders, "--name", "retried-0001", "--retry-initial", "1s", "--retry-max", "1s"],
                 environment: environment)
             #expect(recovered.status == 0, "\(recovered.stderr)")
-            #expect(recovered.stderr.components(separatedBy: "retrying").count - 1 == 2)
+            // One line per retry, saying how long the failed attempt ran and when the next comes.
+            let retries = recovered.stderr.split(separator: "\n").filter { $0.contains(" failed after ") }
+            #expect(retries.count == 2, "\(recovered.stderr)")
+            #expect(retries.first?.hasPrefix("attempt 1 failed after ") == true, "\(recovered.stderr)")
+            #expect(retries.last?.contains("; attempt 3 ") == true, "\(recovered.stderr)")
             #expect(simulator.backups().filter { $0.name == "retried-0001" }.count == 1)
 
             simulator.inject(.serverError(status: 503), on: .createBackup, count: 3)
@@ -127,5 +131,33 @@ import Testing
             ["create-backup", "--simulate", "--instance", Self.orders, "--name", "simulated-0001", "--json"], environment: [:])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("\"status\":\"BUILDING\""))
+    }
+
+    /// Nothing listens: one clean sentence with the endpoint (no NIO internals, no errno), and
+    /// retry lines that say how long the failed attempt took; exit 4 (retries exhausted).
+    @Test func aRefusedConnectionIsOneSentenceWithTheEndpoint() async throws {
+        var configuration = SimulatorConfiguration.demo
+        configuration.backupDuration = 0
+        let simulator = RDSSimulator(configuration: configuration, clock: .wall())
+        try await simulator.start()
+        let closed = simulator.endpoint
+        try await simulator.shutdown()
+        let endpoint = try #require(URLComponents(string: closed))
+        let environment = [
+            "OS_AUTH_URL": closed + "/v3", "OS_USERNAME": configuration.users[0].name, "OS_PASSWORD": Self.password,
+            "OS_USER_DOMAIN_NAME": configuration.domainName, "OS_PROJECT_ID": configuration.projectID,
+            "OS_REGION_NAME": configuration.region,
+        ]
+        let output = try await BinaryRunner.run(
+            ["create-backup", "--instance", Self.orders, "--name", "refused-0001", "--retry-attempts", "2",
+             "--retry-initial", "1s", "--retry-max", "1s"], environment: environment)
+        #expect(output.status == 4, "\(output.stderr)")
+        let hostPort = "\(endpoint.host ?? "?"):\(endpoint.port ?? 0)"
+        #expect(output.stderr.contains("could not connect to \(hostPort): connection refused"), "\(output.stderr)")
+        #expect(output.stderr.contains("attempt 1 failed after "), "\(output.stderr)")
+        #expect(output.stderr.contains("; attempt 2 "), "\(output.stderr)")
+        for noise in ["errno", "(error set)", "NIOConnectionError", "connect(descriptor"] {
+            #expect(!output.stderr.contains(noise), "\(noise) in \(output.stderr)")
+        }
     }
 }

@@ -5,13 +5,23 @@ import Testing
 
 /// `check-config` and `next-runs` as an operator runs them: the built binary, real files.
 struct ScheduleCommandsTests {
+    /// Runs the binary with password credentials in OS_* (the files' `auth: env`; check-config reads
+    /// the credentials as `run` does) and no credential directory of this machine.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> BinaryRunner.Output {
         var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "CONFIGURATION_DIRECTORY")
+        for name in ["CONFIGURATION_DIRECTORY", "CREDENTIALS_DIRECTORY", "OS_CLOUD", "OS_CLIENT_CONFIG_FILE"] {
+            env.removeValue(forKey: name)
+        }
+        env.merge(credentials) { $1 }
         env.merge(environment) { $1 }
         // Both pipes drained on their own threads; the child killed (and the test failed) after 60 s.
         return try BinaryRunner.runBlocking(executable: BinaryRunner.binary, arguments: arguments, environment: env, timeout: .seconds(60))
     }
+
+    static let credentials = [
+        "OS_USERNAME": "checker", "OS_PASSWORD": "not-sent-anywhere", "OS_USER_DOMAIN_NAME": "OTC00000000001000000001",
+        "RDS_BACKUPD_SERVICE_CREDENTIALS": "/nonexistent/rds-backupd-credentials",
+    ]
 
     /// A fresh directory with `schedule.yaml` holding `yaml`.
     static func scheduleFile(_ yaml: String) throws -> URL {
@@ -165,8 +175,49 @@ struct ScheduleCommandsTests {
         #expect(unknown.stderr.contains("no entry with alias 'nope'"))
     }
 
+    @Test func aRewrittenNameIsShownBeforeAndAfter() throws {
+        let file = try Self.scheduleFile("""
+            cloud: { region: eu-de, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: env }
+            defaults: { timezone: UTC }
+            backups:
+              - alias: orders
+                instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01
+                cron: "30 2 * * *"
+                name: "{slot:%Y%m%d-%H%M}-{alias}"
+              - alias: reports
+                instance_id: 5e1c0c8f1d4a4b7e9b6a0f1e2d3c4b5ain04
+                cron: "0 3 * * *"
+                name: "{alias}-{instance_name}-{instance_id}-{slot:%Y%m%d-%H%M}"
+              - alias: plain
+                instance_id: 7b2d4f6a8c0e4a1b9d3f5a7c9e1b3d5fin03
+                cron: "0 4 * * *"
+            """)
+        for command in ["check-config", "next-runs"] {
+            let result = try Self.run([command, file.path, "--from", "2025-06-01T00:00:00Z"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let warnings = result.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("warning: ") }
+            #expect(warnings.contains(
+                "warning: \(file.path):7:11: backups[0].name: name template '{slot:%Y%m%d-%H%M}-{alias}' writes '20250601-0230-orders' for the slot 2025-06-01T02:30:00+00:00 of orders; a backup name has a letter first (a 'b' is put before), so the backup is named 'b-20250601-0230-orders'"),
+                "\(command): \(warnings)")
+            let long = warnings.first { $0.contains("backups[1].name") }
+            #expect(long?.contains("at most 64 characters (it has 95; the longest variable parts are shortened)") == true, "\(command): \(warnings)")
+            #expect(!warnings.contains { $0.contains("backups[2]") }, "a name the rules keep is not mentioned: \(warnings)")
+        }
+    }
+
     @Test func theShippedDemoScheduleIsValid() throws {
-        let result = try Self.run(["check-config", BinaryRunner.packageRoot.appendingPathComponent("config/demo.yaml").path])
+        let demo = BinaryRunner.packageRoot.appendingPathComponent("config/demo.yaml").path
+        let result = try Self.run(["check-config", "--simulate", demo], environment: ["OS_USERNAME": "", "OS_PASSWORD": ""])
         #expect(result.status == 0, "\(result.stderr)")
+        // Outside the demo its `auth: env` has nothing to read, which `run` refuses: so does check-config.
+        let real = try Self.run(["check-config", demo], environment: ["OS_USERNAME": "", "OS_PASSWORD": ""])
+        #expect(real.status == 2, "\(real.stderr)")
+        #expect(real.stderr.contains("error: cloud default (auth: env): environment: no credentials"), "\(real.stderr)")
+        // Every option its comments name exists.
+        let text = try String(contentsOfFile: demo, encoding: .utf8)
+        let help = try Self.run(["run", "--help"]).stdout + (try Self.run(["check-config", "--help"]).stdout)
+        for option in text.matches(of: /--[a-z][a-z-]+/).map({ String($0.output) }) {
+            #expect(help.contains(option), "config/demo.yaml mentions \(option), which run and check-config do not have")
+        }
     }
 }

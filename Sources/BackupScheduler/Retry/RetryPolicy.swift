@@ -32,9 +32,12 @@ public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
     /// True when the deadline (the slot's start window) stopped the retries before `attempts` ran out.
     public var stoppedByDeadline: Bool
 
+    /// How every description starts (`backup-now` tells this exit status from a refusal by it).
+    public static let messagePrefix = "gave up after"
+
     public var description: String {
         let why = stoppedByDeadline ? "the start window closed" : "no attempts left"
-        return "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s") (\(why)); last error: \(lastError)"
+        return "\(Self.messagePrefix) \(attempts) attempt\(attempts == 1 ? "" : "s") (\(why)); last error: \(lastError)"
     }
 }
 
@@ -71,11 +74,12 @@ public struct Retrier: Sendable {
     /// `deadline` (on the monotonic clock: `ServiceClock.monotonicDeadline(atWall:)` makes one of a wall instant).
     public func run<T>(
         deadline: MonotonicInstant? = nil,
-        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in },
+        onRetry: (_ notice: RetryNotice) -> Void = { _ in },
         _ body: (_ attempt: Int) async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
+            let started = clock.monotonicNow()
             do {
                 return try await body(attempt)
             } catch let error as RDSError where error.errorClass.isRetryable {
@@ -86,10 +90,42 @@ public struct Retrier: Sendable {
                 if let deadline, clock.monotonicNow().advanced(by: wait) > deadline {
                     throw RetriesExhausted(lastError: error, attempts: attempt, stoppedByDeadline: true)
                 }
-                onRetry(error, attempt, wait)
+                onRetry(RetryNotice(error: error, attempt: attempt, took: started.duration(to: clock.monotonicNow()), delay: wait))
                 try await clock.sleep(for: wait)
                 attempt += 1
             }
         }
+    }
+}
+
+/// One retry as it is announced: the attempt that failed, how long it ran (a connect timeout or a
+/// slow answer shows here, so "retrying at once" is not mistaken for "nothing happened"), the
+/// error, and the wait before the next attempt.
+public struct RetryNotice: Sendable {
+    public var error: RDSError
+    public var attempt: Int
+    public var took: Duration
+    public var delay: Duration
+
+    public init(error: RDSError, attempt: Int, took: Duration, delay: Duration) {
+        self.error = error
+        self.attempt = attempt
+        self.took = took
+        self.delay = delay
+    }
+
+    /// "attempt 2 failed after 10s: ERROR; attempt 3 in 4.2s" (`number`: the attempt as the
+    /// caller counts them, e.g. across restarts).
+    public func message(attempt number: Int? = nil) -> String {
+        let failed = number ?? attempt
+        let next = delay < .milliseconds(100) ? "attempt \(failed + 1) follows at once" : "attempt \(failed + 1) in \(Self.format(delay))"
+        return "attempt \(failed) failed after \(Self.format(took)): \(error); \(next)"
+    }
+
+    /// `0.3s`, `10s`, `2m5s`: tenths below ten seconds, whole seconds above.
+    static func format(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        if seconds < 10 { return String(format: "%.1fs", seconds) }
+        return DurationParser.format(.seconds(Int64(seconds.rounded())))
     }
 }

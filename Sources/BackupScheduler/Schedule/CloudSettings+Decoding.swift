@@ -14,7 +14,9 @@ extension ScheduleFileParser {
         var region: String?
         if let value = f["region"] {
             if let text = string(value.value, Self.join(path, "region")) {
-                if Self.isRegion(text) {
+                if let zoneRegion = Self.regionOfZone(text) {
+                    report(value.value, Self.join(path, "region"), "'\(text)' is an availability zone, not a region; write its region: `region: \(zoneRegion)`")
+                } else if Self.isRegion(text) {
                     region = text
                 } else {
                     report(value.value, Self.join(path, "region"), "'\(text)' is not a region; a region looks like eu-de, eu-nl or eu-ch2")

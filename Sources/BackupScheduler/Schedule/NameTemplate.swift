@@ -55,6 +55,23 @@ public struct NameTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// What the template writes for the slot before the name rules apply, and why the name
+    /// differs from it (empty when `render` returns it unchanged): check-config and next-runs show
+    /// both, so a rewritten name is never a surprise.
+    public func rewrite(slot: Date, context: NameContext, timeZone: TimeZone) -> (written: String, reasons: [String]) {
+        let written = String(template.pieces(slot: slot, timeZone: timeZone, context: context).map(\.character))
+        guard written != render(slot: slot, context: context, timeZone: timeZone).value else { return (written, []) }
+        var reasons: [String] = []
+        if !written.allSatisfy(Self.isNameCharacter) { reasons.append("only letters, digits, '-' and '_' (others become '-')") }
+        if let first = written.unicodeScalars.first, !BackupName.isLetter(first) { reasons.append("a letter first (a 'b' is put before)") }
+        if written.count > BackupName.maxLength {
+            reasons.append("at most \(BackupName.maxLength) characters (it has \(written.count); the longest variable parts are shortened)")
+        }
+        if written.count < BackupName.minLength { reasons.append("at least \(BackupName.minLength) characters (padded with '_')") }
+        if reasons.isEmpty { reasons.append("no runs of '-'") }
+        return (written, reasons)
+    }
+
     /// The rendered characters, each tagged as coming from the slot time or not; used to decide
     /// whether two entries can ever render the same name.
     func renderPattern(slot: Date, context: NameContext, timeZone: TimeZone) -> [(character: Character, fromSlot: Bool)] {

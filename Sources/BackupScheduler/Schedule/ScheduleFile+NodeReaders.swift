@@ -133,6 +133,24 @@ extension ScheduleFileParser {
     }
 
     /// Lowercase words joined by '-', at least two, the first of letters only: `eu-de`, `eu-ch2`.
+    /// The region of an availability zone written in place of a region: `eu-de-01` (a region and
+    /// a zone number like 01) or `eu-ch2a` (a known region and a zone letter); nil for anything else.
+    static func regionOfZone(_ text: String) -> String? {
+        guard RegionTable.entries[text] == nil else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count >= 3, let last = parts.last, !last.isEmpty, last.unicodeScalars.allSatisfy(isDigit) {
+            // OTC numbers its zones 01, 02, ...; `eu-west-1` is another cloud's region, not a zone.
+            let region = parts.dropLast().joined(separator: "-")
+            if RegionTable.entries[region] != nil || (last.count == 2 && last.hasPrefix("0")) {
+                return isRegion(region) ? region : nil
+            }
+        }
+        if let last = text.unicodeScalars.last, ("a"..."z").contains(last), RegionTable.entries[String(text.dropLast())] != nil {
+            return String(text.dropLast())
+        }
+        return nil
+    }
+
     static func isRegion(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 2, let first = parts.first, first.count >= 2,

@@ -36,6 +36,17 @@ extension ScheduleFileParser {
                 report(where_.node, where_.path, "name template '\(entry.nameTemplate.source)' renders '\(name)' for two slots of \(node.path) (\(entry.alias)), \(RFC3339.format(first, in: entry.timeZone)) and \(RFC3339.format(second, in: entry.timeZone)); its slot format must tell apart every slot of cron '\(entry.cron.source)' within a year, e.g. {slot:%Y%m%d-%H%M}")
             }
         }
+        // A name the rules rewrite is valid, but not what the template says: shown, with before and after.
+        for (entry, node) in zip(entries, nodes) where !entry.isFleet {
+            guard let slot = entry.nextSlot(after: now) else { continue }
+            let (written, reasons) = entry.nameTemplate.rewrite(slot: slot, context: entry.context(), timeZone: entry.timeZone)
+            guard !reasons.isEmpty else { continue }
+            let where_ = node.name ?? Located(value: entry.nameTemplate, node: node.alias, path: Self.join(node.path, "name"))
+            let mark = where_.node.mark
+            warnings.append(ScheduleProblem(
+                file: fileName, line: mark?.line ?? 1, column: mark?.column ?? 1, path: where_.path,
+                message: "name template '\(entry.nameTemplate.source)' writes '\(written)' for the slot \(RFC3339.format(slot, in: entry.timeZone)) of \(entry.alias); a backup name has \(reasons.joined(separator: ", ")), so the backup is named '\(entry.name(for: slot))'"))
+        }
         // `select:` entries name instances known only online; their streams are checked at each refresh.
         let plain = zip(entries, nodes).filter { !$0.0.isFleet }
         let (entries, nodes) = (plain.map(\.0), plain.map(\.1))

@@ -48,7 +48,7 @@ public struct BackupCreator: Sendable {
     public func create(
         _ request: CreateBackupRequest, listWindow: ClosedRange<Date>? = nil, deadline: MonotonicInstant? = nil,
         evidence: OwnershipEvidence? = nil, quotaIsTransient: Bool = false,
-        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void = { _, _, _ in }
+        onRetry: (_ notice: RetryNotice) -> Void = { _ in }
     ) async throws -> Outcome {
         var ambiguous = false
         let lookUp = { (attempt: Int?) async throws -> Backup? in
@@ -80,7 +80,7 @@ public struct BackupCreator: Sendable {
     private func attempts(
         _ request: CreateBackupRequest, deadline: MonotonicInstant?, quotaIsTransient: Bool, ambiguous: inout Bool,
         lookUp: (_ attempt: Int?) async throws -> Backup?,
-        onRetry: (_ error: RDSError, _ attempt: Int, _ delay: Duration) -> Void
+        onRetry: (_ notice: RetryNotice) -> Void
     ) async throws -> Outcome {
         var unresolved = false
         return try await retrier.run(deadline: deadline, onRetry: onRetry) { attempt in

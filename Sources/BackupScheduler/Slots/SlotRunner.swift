@@ -200,10 +200,10 @@ public struct SlotRunner: Sendable {
             do {
                 let outcome = try await creator.create(
                     request, listWindow: listWindow(slot), deadline: deadline, evidence: evidence, quotaIsTransient: freed != nil
-                ) { error, attempt, delay in
+                ) { notice in
                     slot.attempts += 1
                     _ = try? store.save(slot, now: clock.now())
-                    noteRetry(error: error, delay: delay, slot: slot, log: log)
+                    noteRetry(notice, slot: slot, log: log)
                 }
                 await checkpoint(.afterCreate)
                 switch outcome {
@@ -254,8 +254,8 @@ public struct SlotRunner: Sendable {
         _ slot: inout SlotRecord, entry: BackupEntry, deadline: MonotonicInstant, log: Logger,
         _ body: (inout SlotRecord) async throws -> T
     ) async throws -> T {
-        try await retrier(after: slot.attempts, policy: entry.retry).run(deadline: deadline) { error, attempt, delay in
-            noteRetry(error: error, delay: delay, slot: slot, log: log)
+        try await retrier(after: slot.attempts, policy: entry.retry).run(deadline: deadline) { notice in
+            noteRetry(notice, slot: slot, log: log)
         } _: { _ in
             slot.attempts += 1
             slot = try store.save(slot, now: clock.now())
@@ -400,9 +400,10 @@ public struct SlotRunner: Sendable {
             clock: clock, random: random)
     }
 
-    private func noteRetry(error: RDSError, delay: Duration, slot: SlotRecord, log: Logger) {
+    private func noteRetry(_ notice: RetryNotice, slot: SlotRecord, log: Logger) {
+        let error = notice.error
         journal.announce(
-            .retryScheduled, slot, log: log, "attempt \(slot.attempts) failed, retrying in \(DurationParser.format(delay)): \(error)",
+            .retryScheduled, slot, log: log, notice.message(attempt: slot.attempts),
             fields: [
                 "RDS_ATTEMPT": "\(slot.attempts)", "RDS_ERROR_CODE": "\(error.code ?? "-")",
                 "RDS_REQUEST_ID": "\(error.requestID ?? "-")",

@@ -149,13 +149,18 @@ public struct CredentialLoader: Sendable {
         var paths: [String] = []
         if let file = environment["OS_CLIENT_CONFIG_FILE"], !file.isEmpty { paths.append(file) }
         if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-            paths.append(directory + "/clouds.yaml")
+            paths.append(Self.file("clouds.yaml", in: directory))
         }
-        paths.append(currentDirectory + "/clouds.yaml")
+        paths.append(Self.file("clouds.yaml", in: currentDirectory))
         let configHome = environment["XDG_CONFIG_HOME"] ?? homeDirectory.map { $0 + "/.config" }
         if let configHome { paths.append(configHome + "/openstack/clouds.yaml") }
         paths.append("/etc/openstack/clouds.yaml")
         return paths
+    }
+
+    /// `directory/name` without a doubled slash (the root directory is `/`, not `//`).
+    static func file(_ name: String, in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     func cloudsYAMLSettings(cloud: String) throws(ClientConfigurationError) -> Settings {

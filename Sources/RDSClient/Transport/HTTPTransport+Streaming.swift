@@ -31,7 +31,7 @@ extension HTTPTransport {
                 request, deadline: NIODeadline.now() + .nanoseconds(deadline.nanosecondsClamped))
             return HTTPStreamResponse(status: Int(response.status.code), headers: response.headers, body: response.body)
         } catch {
-            throw Self.describe(error)
+            throw Self.describe(error, endpoint: Self.endpoint(of: url), connectTimeout: configuration.connectTimeout)
         }
     }
 

@@ -146,7 +146,7 @@ public final class HTTPTransport: Sendable {
                         mayHaveReachedServer: false, isCertificateProblem: false, isProxyProblem: true)
                 }
             }
-            throw Self.describe(error)
+            throw Self.describe(error, endpoint: Self.endpoint(of: spec.url), connectTimeout: configuration.connectTimeout)
         }
     }
 
@@ -156,12 +156,35 @@ public final class HTTPTransport: Sendable {
         try await proxied?.shutdown()
     }
 
-    static func describe(_ error: any Error) -> TransportFailure {
+    /// `host:port` of a URL (the scheme's port when none is written), never its path or query.
+    static func endpoint(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else { return nil }
+        let port = components.port ?? (components.scheme == "http" ? 80 : 443)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// One clean sentence for a failure to connect: the endpoint and the system's reason
+    /// (`connection refused`), never NIO's nested descriptions and errno numbers.
+    static func connectFailure(_ reason: String, endpoint: String?) -> TransportFailure {
+        TransportFailure(
+            message: "could not connect to \(endpoint ?? "the server"): \(reason)", mayHaveReachedServer: false,
+            isCertificateProblem: false)
+    }
+
+    /// The errno a connect failed with, from NIO's description `... (errno: 111)`.
+    static func errnoReason(in text: String) -> String? {
+        guard let range = text.range(of: #"\(errno: [0-9]+\)"#, options: .regularExpression),
+            let code = Int32(text[range].dropFirst("(errno: ".count).dropLast())
+        else { return nil }
+        return String(cString: strerror(code)).lowercased()
+    }
+
+    static func describe(_ error: any Error, endpoint: String? = nil, connectTimeout: Duration? = nil) -> TransportFailure {
         if let clientError = error as? HTTPClientError {
             switch clientError {
             case .connectTimeout, .getConnectionFromPoolTimeout, .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
-                return TransportFailure(
-                    message: "could not connect (\(clientError))", mayHaveReachedServer: false, isCertificateProblem: false)
+                let within = connectTimeout.map { " within \(Self.seconds($0))" } ?? ""
+                return connectFailure("no connection\(within) (connect timeout)", endpoint: endpoint)
             case .tlsHandshakeTimeout:
                 return TransportFailure(message: "TLS handshake timed out", mayHaveReachedServer: false, isCertificateProblem: false)
             case .deadlineExceeded, .readTimeout:
@@ -187,13 +210,30 @@ public final class HTTPTransport: Sendable {
                 mayHaveReachedServer: false, isCertificateProblem: true)
         }
         let lowered = text.lowercased()
+        if lowered.contains("no such host") || lowered.contains("unknown host") || lowered.contains("resolution")
+            || lowered.contains("dnsaerror") || lowered.contains("unknown(host")
+        {
+            let host = endpoint.map { String($0[..<($0.lastIndex(of: ":") ?? $0.endIndex)]) } ?? "the server's name"
+            return connectFailure("cannot resolve the host name \(host)", endpoint: endpoint)
+        }
         if lowered.contains("connection refused") || lowered.contains("connectionrefused")
             || lowered.contains("nioconnectionerror") || lowered.contains("connect(descriptor") || lowered.contains("econnrefused")
-            || lowered.contains("no such host") || lowered.contains("unknown host") || lowered.contains("resolution")
         {
-            return TransportFailure(message: "could not connect: \(text)", mayHaveReachedServer: false, isCertificateProblem: false)
+            let reason = errnoReason(in: text) ?? (lowered.contains("refused") ? "connection refused" : "no connection")
+            return connectFailure(reason, endpoint: endpoint)
+        }
+        if let reason = errnoReason(in: text) {
+            return TransportFailure(
+                message: "the connection to \(endpoint ?? "the server") failed: \(reason)", mayHaveReachedServer: true,
+                isCertificateProblem: false)
         }
         return TransportFailure(message: "connection failed: \(text)", mayHaveReachedServer: true, isCertificateProblem: false)
+    }
+
+    /// A duration in seconds as a person reads it: `10s`, `2.5s`.
+    static func seconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value))s" : String(format: "%.1fs", value)
     }
 }
 
