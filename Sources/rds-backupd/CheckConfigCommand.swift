@@ -56,6 +56,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
     @Flag(help: "Check as `run --simulate` would: the credentials are not read; --online asks the simulator of the demo running with --state-dir, else one of its own.")
     var simulate = false
 
+    @Flag(name: .customLong("schedule-only"), help: "Check the file alone, without reading the credentials (the unit's ExecReload=: systemd does not hand it the credentials).")
+    var scheduleOnly = false
+
     func validate() throws {
         if let from, RFC3339.parse(from) == nil {
             throw ValidationError("--from '\(from)' is not an RFC 3339 time; write e.g. 2025-06-01T00:00:00Z or 2025-06-01T02:00:00+02:00")
@@ -73,7 +76,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             ScheduleCommandSupport.printError("warning: \(warning)")
         }
         // One verdict with `run`: what would refuse its start fails here too (--online connects anyway).
-        if !online && !simulate {
+        if !online && !simulate && !scheduleOnly {
             try await OnlineCheck.checkCredentials(schedule, environment: environment)
         }
         var instances: [String: Instance] = [:]

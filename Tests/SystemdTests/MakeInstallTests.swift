@@ -45,7 +45,7 @@ import Testing
         let unit = try String(contentsOfFile: destdir + "/opt/rdsb/lib/systemd/system/rds-backupd.service", encoding: .utf8)
         let lines = unit.split(separator: "\n").map(String.init)
         #expect(lines.contains("ExecStart=/opt/rdsb/bin/rds-backupd run"))
-        #expect(lines.contains("ExecReload=/opt/rdsb/bin/rds-backupd check-config --quiet"))
+        #expect(lines.contains("ExecReload=/opt/rdsb/bin/rds-backupd check-config --quiet --schedule-only"))
         #expect(!unit.contains("/usr/bin/rds-backupd") && !unit.contains("/usr/local/bin"), "a path that is not PREFIX's:\n\(unit)")
 
         // Completions from the binary: every command, and files where a file is asked for.

@@ -97,6 +97,6 @@ import Testing
         #expect(!lines.contains { $0.hasPrefix("IPAddressDeny=") }, "the service must reach the cloud")
         // Reload validates first, then signals: the check's failure stops the reload.
         let reloads = try String(contentsOf: Self.unitURL, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }
-        #expect(reloads == ["ExecReload=/usr/bin/rds-backupd check-config --quiet", "ExecReload=/bin/kill -HUP $MAINPID"])
+        #expect(reloads == ["ExecReload=/usr/bin/rds-backupd check-config --quiet --schedule-only", "ExecReload=/bin/kill -HUP $MAINPID"])
     }
 }
