@@ -17,7 +17,7 @@ CONFDIR    ?= /etc/rds-backupd
 BINARY     ?= .build/release/rds-backupd
 MANPAGE    ?= .build/man/rds-backupd.8
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd
+APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd faketime
 BIN        := .build/debug/rds-backupd
 # The one version: RDSClientVersion.current (User-Agent, --version, build_info, the package).
 VERSION    := $(shell sed -n 's/.*static let current = "\([^"]*\)".*/\1/p' Sources/RDSClient/Transport/HTTPTransport.swift)

@@ -111,9 +111,14 @@ public final class RunningBinary: Sendable {
     public let child: ChildProcess
 
     /// Starts it; `environment` is added to a minimal PATH/HOME so no developer's `OS_*` leak in.
-    public init(_ arguments: [String], environment: [String: String]) throws {
+    public convenience init(_ arguments: [String], environment: [String: String]) throws {
+        try self.init(executable: BinaryRunner.binary.path, arguments: arguments, environment: environment)
+    }
+
+    /// Starts `executable` (e.g. `/usr/bin/env` in front of the binary, as libfaketime needs) the same way.
+    public init(executable: String, arguments: [String], environment: [String: String]) throws {
         child = try ChildProcess(
-            executable: BinaryRunner.binary.path, arguments: arguments, environment: BinaryRunner.minimalEnvironment(environment),
+            executable: executable, arguments: arguments, environment: BinaryRunner.minimalEnvironment(environment),
             stdout: .discard, stderr: .collect)
     }
 
