@@ -7,7 +7,8 @@ import RDSClient
 /// listeners like any other.
 ///
 /// A new slot event is a `BackupEvent` case (with its catalog entry) and one `record` call where
-/// it happens; saving, the journal entry and the observers come with it.
+/// it happens; saving, the journal entry and the observers come with it. Offsite copies go the
+/// same way with their own row (`recordCopy`, `SlotJournal+Copies.swift`).
 public struct SlotJournal: Sendable {
     public var store: StateStore
     public var clock: any ServiceClock
