@@ -66,37 +66,50 @@ import Testing
         }
     }
 
+    /// Killed with everything it started, found through /proc: also a child that left the command's
+    /// process group for a session of its own (`setsid`, as a daemonising helper does), which a kill
+    /// of the process group (swift-subprocess's teardown `toProcessGroup:`) does not reach.
     @Test func aCommandThatOutlivesItsTimeoutIsKilledWithItsChildren() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pidFile = directory + "/pid"
-        // The timeout "passes" as soon as the command has started its child: no wall-clock wait.
+        let pidFile = directory + "/pids"
+        @Sendable func pids() -> [Int32] {
+            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        // The timeout "passes" as soon as the command has started both children: no wall-clock wait.
         let runner = FailureCommandRunner(environment: Self.serviceEnvironment) { _ in
             let deadline = ContinuousClock.now + .seconds(3)
-            while (try? String(contentsOfFile: pidFile, encoding: .utf8))?.hasSuffix("\n") != true, ContinuousClock.now < deadline {
+            while pids().count < 2, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
-        let command = AlertCommand(
-            argv: ["/bin/sh", "-c", "/bin/sleep 30 & echo $! > \"$0\"; wait", pidFile], timeout: .seconds(1))
+        // Each child writes its own pid, then becomes the sleep (exec keeps the pid).
+        let script = """
+            /bin/sh -c 'echo $$ >> "$0"; exec /bin/sleep 30' "$0" &
+            setsid /bin/sh -c 'echo $$ >> "$0"; exec /bin/sleep 30' "$0" &
+            wait
+            """
+        let command = AlertCommand(argv: ["/bin/sh", "-c", script, pidFile], timeout: .seconds(1))
         let began = ContinuousClock.now
         let outcome = await runner.run(command, for: Self.observation)
         #expect(outcome == .timedOut)
-        // Not waited out: the command's child sleeps 30 s (a bound, not a timing; loaded CI took 5.7 s).
+        // Not waited out: the command's children sleep 30 s (a bound, not a timing; loaded CI took 5.7 s).
         #expect(ContinuousClock.now - began < .seconds(25))
-        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
-        let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        // The command's own child was killed too (gone, or a zombie about to be reaped). SIGKILL is
-        // delivered asynchronously: a killed process can still show as running for a moment.
-        var state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
-        var gone: Bool { state == nil || state?.contains(") Z ") == true }
-        let killDeadline = ContinuousClock.now + .seconds(5)
-        while !gone && ContinuousClock.now < killDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-            state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        let children = pids()
+        try #require(children.count == 2, "the command did not start both children: \(children)")
+        // Each was killed (gone, or a zombie about to be reaped). SIGKILL is delivered
+        // asynchronously: a killed process can still show as running for a moment.
+        for child in children {
+            var state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+            var gone: Bool { state == nil || state?.contains(") Z ") == true }
+            let killDeadline = ContinuousClock.now + .seconds(5)
+            while !gone && ContinuousClock.now < killDeadline {
+                try await Task.sleep(for: .milliseconds(10))
+                state = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+            }
+            #expect(gone, "sleep \(child) still runs: \(state ?? "")")
+            if !gone { kill(child, SIGKILL) }
         }
-        #expect(gone, "sleep \(child) still runs: \(state ?? "")")
-        if !gone { kill(child, SIGKILL) }
     }
 
     @Test func exitStatusAndAMissingProgramAreReportedNotThrown() async throws {
