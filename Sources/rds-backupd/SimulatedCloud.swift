@@ -52,10 +52,12 @@ struct SimulatedCloud {
     static func demoProfile(iamURL: String) -> CloudProfile {
         let configuration = SimulatorConfiguration.demo
         let user = configuration.users[0]
-        return CloudProfile(
+        var profile = CloudProfile(
             region: configuration.region, projectID: configuration.projectID, authURL: iamURL,
             credentials: .password(
                 PasswordCredentials(username: user.name, password: user.password, userDomainName: configuration.domainName)))
+        profile.origin = ProfileOrigin(source: "the simulator's demo account", authURLFrom: "simulator")
+        return profile
     }
 
     func stop() async {

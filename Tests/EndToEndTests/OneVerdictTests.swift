@@ -84,6 +84,33 @@ import Testing
         }
     }
 
+    @Test func aUserWhoCannotReadTheServicesCredentialsIsToldWhereTheyAreAndWhatToPass() throws {
+        let service = TestScratch.path("unreadable-credentials")
+        try FileManager.default.createDirectory(atPath: service, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.fixture, toPath: service + "/clouds.yaml")
+        let file = try Self.schedule(cloud: "region: eu-de, project_id: 0483b6b16e954cb88930a360d2c4e663, auth: \"clouds.yaml:otc\"")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "RDS_BACKUPD_SERVICE_CREDENTIALS": service]
+        let output: BinaryRunner.Output
+        if getuid() == 0 {
+            // Root reads anything: run as nobody, with the directory root's alone (0700), as installed.
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: service)
+            output = try BinaryRunner.runBlocking(
+                executable: URL(fileURLWithPath: "/usr/bin/setpriv"),
+                arguments: ["--reuid=65534", "--regid=65534", "--clear-groups", BinaryRunner.binary.path, "check-config", file],
+                environment: environment, timeout: .seconds(60), currentDirectory: URL(fileURLWithPath: "/"))
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: service)
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: service) }
+            output = try BinaryRunner.runBlocking(
+                executable: BinaryRunner.binary, arguments: ["check-config", file], environment: environment, timeout: .seconds(60),
+                currentDirectory: URL(fileURLWithPath: "/"))
+        }
+        #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
+        #expect(output.stderr.contains("no clouds.yaml found for cloud 'otc'; looked in: /clouds.yaml, "), "\(output.stderr)")
+        #expect(output.stderr.contains("hint: the service's credentials in \(service) cannot be read by this user: run the command as root (sudo), or give the credentials yourself (CREDENTIALS_DIRECTORY=DIR, OS_CLIENT_CONFIG_FILE=FILE, or OS_* variables)"), "\(output.stderr)")
+    }
+
     @Test func theScheduleFileIsNamedTheSameWayEverywhere() throws {
         let file = try ScheduleCommandsTests.scheduleFile(ScheduleCommandsTests.valid).path
         let positional = try ScheduleCommandsTests.run(["check-config", file, "--from", "2025-06-01T00:00:00Z"])
