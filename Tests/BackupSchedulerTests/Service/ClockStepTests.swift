@@ -129,7 +129,7 @@ import Testing
             let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
             clock.advance(to: runAt)
             await driver.settle()
-            #expect(h.logs.all.contains { $0.contains("retrying in") }, "the first create failed and waits")
+            #expect(h.logs.all.contains { $0.contains(" failed after ") && $0.contains("; attempt ") }, "the first create failed and waits")
             clock.stepWall(by: 7200)
             await driver.run(until: clock.now().addingTimeInterval(300))
             try await driver.stop()
