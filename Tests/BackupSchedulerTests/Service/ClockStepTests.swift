@@ -125,11 +125,7 @@ import Testing
     @Test func aForwardStepDuringRetriesDoesNotCloseTheStartWindow() async throws {
         try await ServiceHarness.withServiceOnManualClock(backups: Self.entry(cron: "5 8 * * *", extra: "start_window: 10m")) { h, driver in
             let clock = driver.clock
-            h.simulator.inject(.serverError(status: 503), on: .createBackup, count: 3)
-            let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
-            // Two seconds in, the first create has failed and the slot waits 5 s (10 s, jitter 0.5).
-            await driver.run(until: runAt.addingTimeInterval(2))
-            #expect(h.logs.all.contains { $0.contains("HTTP 503") && $0.contains(" in 5.0s") }, "the first create failed and waits")
+            _ = try await Self.runUntilTheFirstCreateFailed(h, driver, failures: 3)
             clock.stepWall(by: 7200)
             await driver.run(until: clock.now().addingTimeInterval(300))
             try await driver.stop()
@@ -145,10 +141,7 @@ import Testing
     @Test func aBackwardStepDuringRetriesDoesNotStretchTheStartWindow() async throws {
         try await ServiceHarness.withServiceOnManualClock(backups: Self.entry(cron: "5 8 * * *", extra: "start_window: 2m")) { h, driver in
             let clock = driver.clock
-            h.simulator.inject(.serverError(status: 503), on: .createBackup, count: 100)
-            let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
-            await driver.run(until: runAt.addingTimeInterval(2))
-            #expect(h.logs.all.contains { $0.contains("HTTP 503") && $0.contains(" in 5.0s") }, "the first create failed and waits")
+            let runAt = try await Self.runUntilTheFirstCreateFailed(h, driver, failures: 100)
             clock.stepWall(by: -3600)
             // Backoffs of 5, 10, 20 and 40 s (jitter 0.5): the next, 80 s, would end past the window.
             await driver.run(until: clock.now().addingTimeInterval(178))
@@ -159,6 +152,17 @@ import Testing
             #expect(h.createRequests() == 5)
             #expect(try #require(slot.finishedAt).timeIntervalSince(runAt) < 120 - 3600, "failed within the window's 2 minutes")
         }
+    }
+
+    /// Makes the next `failures` creates fail with a 503 and runs the service until two seconds
+    /// after its first slot's run time (returned): the first create has failed and the slot waits
+    /// 5 s (10 s with jitter 0.5) to try again.
+    static func runUntilTheFirstCreateFailed(_ h: ServiceHarness, _ driver: ServiceDriver, failures: Int) async throws -> Date {
+        h.simulator.inject(.serverError(status: 503), on: .createBackup, count: failures)
+        let runAt = try #require(await driver.service.queuedSlots.first?.runAt)
+        await driver.run(until: runAt.addingTimeInterval(2))
+        #expect(h.logs.all.contains { $0.contains("HTTP 503") && $0.contains(" in 5.0s") }, "the first create failed and waits")
+        return runAt
     }
 
     /// The YAML of the entry `orders` (the simulator's HA MySQL instance) on `cron`.
