@@ -5,28 +5,13 @@ import GRDB
 extension StateStore {
     /// The copy row of `fresh`'s slot, inserting `fresh` when there is none yet.
     public func claimCopy(_ fresh: CopyRecord) throws(StateStoreError) -> (record: CopyRecord, isNew: Bool) {
-        try write { db in
-            if let existing = try CopyRecord.filter(Column("slot_id") == fresh.slotID).fetchOne(db) {
-                return (existing, false)
-            }
-            var record = fresh
-            try record.insert(db)
-            return (record, true)
-        }
+        try claimRow(fresh) { db in try CopyRecord.filter(Column("slot_id") == fresh.slotID).fetchOne(db) }
     }
 
     /// Writes a copy's row; `updatedAt` is set to `now`, `finishedAt` when it became final.
     @discardableResult
     public func saveCopy(_ record: CopyRecord, now: Date) throws(StateStoreError) -> CopyRecord {
-        var row = record
-        row.updatedAt = now
-        if row.state.isFinal && row.finishedAt == nil { row.finishedAt = now }
-        let toWrite = row
-        return try write { db in
-            var written = toWrite
-            if written.id == nil { try written.insert(db) } else { try written.update(db) }
-            return written
-        }
+        try saveRow(record, now: now)
     }
 
     /// Copies not finished (pending or copying), oldest slot first: resumed at start.

@@ -166,31 +166,17 @@ public final class StateStore: Sendable {
 
     /// The slot's row, inserting it as `pending` when new. An existing row is returned as is.
     public func claim(_ fresh: SlotRecord) throws(StateStoreError) -> (record: SlotRecord, isNew: Bool) {
-        try write { db in
-            if let existing = try SlotRecord
+        try claimRow(fresh) { db in
+            try SlotRecord
                 .filter(Column("entry") == fresh.entry && Column("instance_id") == fresh.instanceID && Column("slot_at") == fresh.slotAt)
                 .fetchOne(db)
-            {
-                return (existing, false)
-            }
-            var record = fresh
-            try record.insert(db)
-            return (record, true)
         }
     }
 
     /// Writes a slot's row (one transaction); `updatedAt` is set to `now`.
     @discardableResult
     public func save(_ record: SlotRecord, now: Date) throws(StateStoreError) -> SlotRecord {
-        var record = record
-        record.updatedAt = now
-        if record.state.isFinal && record.finishedAt == nil { record.finishedAt = now }
-        let toWrite = record
-        return try write { db in
-            var row = toWrite
-            if row.id == nil { try row.insert(db) } else { try row.update(db) }
-            return row
-        }
+        try saveRow(record, now: now)
     }
 
     /// The row of one slot, if recorded.
