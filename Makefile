@@ -15,6 +15,9 @@ CONFDIR    ?= /etc/rds-backupd
 # The binary `install-files` installs (`install` builds the release one first), and the generated
 # rds-backupd(8) (`make man`; empty: installed without it).
 BINARY     ?= .build/release/rds-backupd
+# Which build `make deb` packages: release (what users install) or debug (CI only: the build `make
+# test` already made, relinked with the Swift runtime linked in, so CI never builds twice).
+DEB_FROM   ?= release
 MANPAGE    ?= .build/man/rds-backupd.8
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsystemd-dev pkg-config libsqlite3-dev systemd faketime
@@ -25,6 +28,15 @@ INSTALLED_FILES := $(BINDIR)/rds-backupd $(UNITDIR)/rds-backupd.service $(CATALO
 	$(MANDIR)/man8/rds-backupd.8 $(MANDIR)/man5/rds-backupd.schedule.5 $(BASHCOMPDIR)/rds-backupd \
 	$(ZSHCOMPDIR)/_rds-backupd $(FISHCOMPDIR)/rds-backupd.fish
 
+# The Swift runtime linked in, so the binary runs where no toolchain is installed; no $ORIGIN run
+# path and immediate binding (BIND_NOW), as Debian expects of a packaged binary.
+STATIC_LINK := --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+# Objects compiled for the shared Swift runtime (the debug build) name Foundation but not the static
+# archives Foundation's own archives need, so relinking them with --static-swift-stdlib fails with
+# undefined ICU and CoreFoundation symbols; they are named here, in a group (any order).
+FOUNDATION_STATIC_LIBS := $(foreach l,CoreFoundation _FoundationICU _FoundationCShims _FoundationCollections \
+	FoundationEssentials dispatch BlocksRuntime stdc++,-Xlinker -l$(l))
+
 .PHONY: deps build release run test install install-files uninstall man deb peer-check fuzz test-sanitize bench clean help
 
 help:
@@ -33,6 +45,7 @@ help:
 	@echo "make install  build a release binary and install it with the unit, catalog, man pages, completions, example schedule (PREFIX=/usr/local)"
 	@echo "make uninstall  remove what make install installed (the schedule and the state stay)"
 	@echo "make deb     build rds-backupd_VERSION_ARCH.deb (release build; checked with lintian when installed)"
+	@echo "             DEB_FROM=debug: from the debug build instead (CI's package test; not for users)"
 	@echo "make man     generate rds-backupd(8) with swift-argument-parser's generate-manual plugin"
 	@echo "make peer-check  check the simulator with the real OpenStack CLI + OTC extensions (needs PyPI)"
 	@echo "make bench    the benchmarks of BENCHMARKS.md (about 15 min)"
@@ -50,10 +63,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The Swift runtime is linked in, so the installed binary runs where no toolchain is installed; no
-# $ORIGIN run path and immediate binding (BIND_NOW), as Debian expects of a packaged binary.
+# What `make install` and `make deb` install: optimised, the Swift runtime linked in (STATIC_LINK).
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+	$(SWIFT) build -c release $(STATIC_LINK)
 
 # The service against the embedded simulator with config/demo.yaml (slots every minute or two):
 # backups are created, followed and completed within two minutes, and orders' files copied
@@ -123,8 +135,16 @@ man: build
 
 # The Debian package (see packaging/README.md): a release build with the Swift runtime linked in,
 # staged by install-files with PREFIX=/usr, then dpkg-deb; lintian checks it when installed.
-deb: release man
-	scripts/build-deb.sh $(VERSION)
+# DEB_FROM=debug packages the debug build instead, which `make test` has built: only the binary is
+# relinked with the runtime linked in (about a minute, no compilation). CI tests the packaging with
+# it (lintian, then install, start, reload and purge under systemd); users get the release one.
+deb: man $(if $(filter debug,$(DEB_FROM)),,release)
+	@case "$(DEB_FROM)" in release|debug) ;; *) echo "DEB_FROM is release or debug, not '$(DEB_FROM)'"; exit 2;; esac
+	@if [ "$(DEB_FROM)" = debug ]; then \
+		echo "$(SWIFT) build --product rds-backupd $(STATIC_LINK) (relinks the debug build)"; \
+		$(SWIFT) build --product rds-backupd $(STATIC_LINK) -Xlinker --start-group $(FOUNDATION_STATIC_LIBS) -Xlinker --end-group; \
+	fi
+	BINARY=.build/$(DEB_FROM)/rds-backupd scripts/build-deb.sh $(VERSION)
 
 peer-check: build
 	scripts/peer-check.sh

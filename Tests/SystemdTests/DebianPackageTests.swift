@@ -8,7 +8,8 @@ import Testing
 /// Swift toolchain hidden: installed with apt, configured against the simulator, enabled, started,
 /// reloaded (a valid file applied, a broken one refused by `systemctl reload`), then purged, after
 /// which the system's files are as before the installation. Runs when RDS_BACKUPD_DEB names the
-/// package (`make deb`, a release build of ~10 min; packaging/README.md).
+/// package: `make deb` (the release build), or in CI `make deb DEB_FROM=debug` (the debug build
+/// `make test` made, relinked with the Swift runtime linked in; packaging/README.md).
 @Suite(.serialized) struct DebianPackageTests {
     static let unit = "rds-backupd.service"
     /// Where a package installs or leaves files; dpkg's and apt's own bookkeeping, caches and logs
@@ -68,6 +69,9 @@ import Testing
         try #require(install.status == 0)
         let version = try await sandbox.sh("rds-backupd --version").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(version == RDSClientVersion.current)
+        // Only system libraries (those in Depends:), none of the hidden toolchain's.
+        let libraries = try await sandbox.sh("ldd /usr/bin/rds-backupd").stdout
+        #expect(!libraries.contains("not found") && !libraries.contains("libswift") && !libraries.contains("libFoundation"), "\(libraries)")
         // Installed but neither enabled nor started: the schedule and credentials come first.
         #expect(await sandbox.exec(["systemctl", "is-enabled", Self.unit]).stdout.hasPrefix("disabled"))
         #expect(await sandbox.exec(["systemctl", "is-active", Self.unit]).stdout.hasPrefix("inactive"))
