@@ -37,7 +37,7 @@ STATIC_LINK := --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker 
 FOUNDATION_STATIC_LIBS := $(foreach l,CoreFoundation _FoundationICU _FoundationCShims _FoundationCollections \
 	FoundationEssentials dispatch BlocksRuntime stdc++,-Xlinker -l$(l))
 
-.PHONY: deps build release run test install install-files uninstall man deb peer-check fuzz test-sanitize bench clean help
+.PHONY: deps build release run test install install-files uninstall man deb deb-from-checked peer-check fuzz test-sanitize bench clean help
 
 help:
 	@echo "make run      run the service on the embedded simulator with config/demo.yaml (Ctrl-C stops it)"
@@ -138,13 +138,16 @@ man: build
 # DEB_FROM=debug packages the debug build instead, which `make test` has built: only the binary is
 # relinked with the runtime linked in (about a minute, no compilation). CI tests the packaging with
 # it (lintian, then install, start, reload and purge under systemd); users get the release one.
-deb: man $(if $(filter debug,$(DEB_FROM)),,release)
-	@case "$(DEB_FROM)" in release|debug) ;; *) echo "DEB_FROM is release or debug, not '$(DEB_FROM)'"; exit 2;; esac
+deb: deb-from-checked man $(if $(filter debug,$(DEB_FROM)),,release)
 	@if [ "$(DEB_FROM)" = debug ]; then \
 		echo "$(SWIFT) build --product rds-backupd $(STATIC_LINK) (relinks the debug build)"; \
 		$(SWIFT) build --product rds-backupd $(STATIC_LINK) -Xlinker --start-group $(FOUNDATION_STATIC_LIBS) -Xlinker --end-group; \
 	fi
 	BINARY=.build/$(DEB_FROM)/rds-backupd scripts/build-deb.sh $(VERSION)
+
+# Before anything is built: a misspelt DEB_FROM would otherwise start a release build.
+deb-from-checked:
+	@case "$(DEB_FROM)" in release|debug) ;; *) echo "DEB_FROM is release or debug, not '$(DEB_FROM)'"; exit 2;; esac
 
 peer-check: build
 	scripts/peer-check.sh
