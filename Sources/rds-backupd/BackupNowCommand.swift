@@ -89,10 +89,7 @@ struct BackupNowCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalidInput)
         }
         runner.followsToCompletion = wait
-        let now = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
-        // An immediate slot runs now: no jitter.
-        let fresh = SlotRecord(entry: entry.alias, instanceID: entry.instanceID, slotAt: now, runAt: now, trigger: .manual, now: now)
-        let record = try store.claim(fresh).record
+        let record = try store.claimManual(entry: entry.alias, instanceID: entry.instanceID, now: clock.now())
         let result = await runner.run(record, entry: entry)
         await pool.shutdown()
         await simulated?.stop()

@@ -173,6 +173,34 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// A new row for the slot `backup-now` starts at `now` (to the whole second). When a row holds
+    /// that second already (the service's own scheduled slot of a cron instant, or another
+    /// `backup-now` in the same second), the next free second within a minute is taken: a manual
+    /// backup never takes over another slot's row, its state or its backup.
+    public func claimManual(entry: String, instanceID: String, now: Date) throws(StateStoreError) -> SlotRecord {
+        let first = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let claimed: SlotRecord? = try write { db in
+            let taken = try Date.fetchSet(
+                db,
+                SlotRecord.select(Column("slot_at"))
+                    .filter(Column("entry") == entry && Column("instance_id") == instanceID)
+                    .filter(Column("slot_at") >= first && Column("slot_at") < first.addingTimeInterval(60)))
+            for offset in 0..<60 {
+                let second = first.addingTimeInterval(TimeInterval(offset))
+                if taken.contains(second) { continue }
+                // An immediate slot runs now: no jitter.
+                var record = SlotRecord(entry: entry, instanceID: instanceID, slotAt: second, runAt: second, trigger: .manual, now: now)
+                try record.insert(db)
+                return record
+            }
+            return nil
+        }
+        guard let claimed else {
+            throw StateStoreError(path: path, reason: "every second of the minute after \(RFC3339.formatUTC(first)) already holds a slot of \(entry)")
+        }
+        return claimed
+    }
+
     /// Writes a slot's row (one transaction); `updatedAt` is set to `now`.
     @discardableResult
     public func save(_ record: SlotRecord, now: Date) throws(StateStoreError) -> SlotRecord {

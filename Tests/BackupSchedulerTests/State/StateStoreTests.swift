@@ -45,6 +45,30 @@ struct StateStoreTests {
         #expect(try store.allSlots().count == 1)
     }
 
+    @Test func backupNowAtACronInstantGetsARowOfItsOwnNotTheScheduledSlots() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        // The service's own slot at t0 (a cron instant) has completed.
+        var scheduled = try store.claim(Self.slot(minute: 0)).record
+        scheduled.state = .completed
+        scheduled.backupID = "b-scheduled"
+        _ = try store.save(scheduled, now: Self.t0)
+
+        // backup-now at t0 + 0.4 s, twice in the same second.
+        let first = try store.claimManual(entry: "orders", instanceID: "i-orders", now: Self.t0.addingTimeInterval(0.4))
+        let second = try store.claimManual(entry: "orders", instanceID: "i-orders", now: Self.t0.addingTimeInterval(0.7))
+
+        #expect(first.trigger == .manual && second.trigger == .manual)
+        #expect(first.state == .pending && first.backupID == nil)
+        #expect(first.slotAt == Self.t0.addingTimeInterval(1))
+        #expect(second.slotAt == Self.t0.addingTimeInterval(2))
+        #expect(Set([scheduled.id, first.id, second.id]).count == 3)
+        let unchanged = try #require(try store.allSlots().first { $0.id == scheduled.id })
+        #expect(unchanged.state == .completed && unchanged.trigger == .schedule && unchanged.backupID == "b-scheduled")
+        // Another entry's slot at the same second is no obstacle.
+        let other = try store.claimManual(entry: "payroll", instanceID: "i-payroll", now: Self.t0)
+        #expect(other.slotAt == Self.t0)
+    }
+
     @Test func aSavedRowRoundTripsEveryField() throws {
         let store = try StateStore(directory: Self.temporaryDirectory())
         var record = try store.claim(Self.slot(minute: 5)).record
