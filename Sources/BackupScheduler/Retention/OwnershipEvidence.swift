@@ -77,10 +77,16 @@ public struct OwnershipEvidence: Sendable {
             return .foreign(
                 reason: "it began \(RFC3339.formatUTC(begun)), before the slot's first possible run (\(RFC3339.formatUTC(firstRun)), less \(skew) for clock skew)")
         }
-        guard (backup.description ?? "") == description else {
+        let began = "it began \(RFC3339.formatUTC(begun)), not before the slot's first possible run (\(RFC3339.formatUTC(firstRun)), less \(skew) for clock skew)"
+        // OTC's listing carries no description (docs/api-notes.md, "Backup listing"): where it
+        // does, it must be the slot's; where it does not, the name, the instance, the type and
+        // the time are the evidence.
+        guard let listed = backup.description else {
+            return .ours(reason: "\(began); the listing shows no description to compare")
+        }
+        guard listed == description else {
             return .foreign(reason: "its description is not the one the slot's create sends")
         }
-        return .ours(
-            reason: "it began \(RFC3339.formatUTC(begun)), not before the slot's first possible run (\(RFC3339.formatUTC(firstRun)), less \(skew) for clock skew), and carries the slot's description")
+        return .ours(reason: "\(began), and carries the slot's description")
     }
 }

@@ -79,6 +79,10 @@ public struct SimulatorConfiguration: Sendable {
     public var deleteDuration: TimeInterval = 10
     /// Scope of backup name uniqueness; per project by default (the stricter guess).
     public var nameUniqueness: NameUniqueness = .perProject
+    /// Whether the backup listing carries each backup's `description`. OTC's reference (and
+    /// Huawei's ListBackups schema) list no such field, so by default it does not; the create
+    /// answer carries it either way.
+    public var listsBackupDescriptions = false
     /// Maximum number of manual backups in the project (not deleted); nil = unlimited.
     public var manualBackupQuota: Int?
     /// Accepted distance between `X-Sdk-Date` and the simulator clock (APIG: 15 min).

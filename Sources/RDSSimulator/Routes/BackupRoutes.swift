@@ -136,7 +136,7 @@ enum BackupRoutes {
         let page = paging.apply(selected).map { record -> RDSWire.ListedBackup in
             let snapshot = record.snapshot(at: now)
             return RDSWire.ListedBackup(
-                id: record.id, instance_id: record.instanceID, name: record.name, description: record.description ?? "",
+                id: record.id, instance_id: record.instanceID, name: record.name, description: state.configuration.listsBackupDescriptions ? record.description ?? "" : nil,
                 type: record.type, size: snapshot.sizeKB, status: snapshot.status.rawValue,
                 begin_time: TimeFormat.rds(record.beginTime, utcOffset: offset),
                 end_time: snapshot.endTime.map { TimeFormat.rds($0, utcOffset: offset) },

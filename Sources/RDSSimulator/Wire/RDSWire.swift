@@ -41,7 +41,8 @@ enum RDSWire {
         var id: String
         var instance_id: String
         var name: String
-        var description: String
+        /// Only when `SimulatorConfiguration.listsBackupDescriptions` (OTC lists none).
+        var description: String?
         var type: String
         var size: Int
         var status: String

@@ -223,7 +223,8 @@ import Testing
     /// holds: an earlier release adopted by name alone, and a hand-made backup it adopted so is
     /// neither counted nor deleted.
     @Test func anAdoptedBackupCountsOnlyWhileItsEvidenceHolds() async throws {
-        try await ServiceHarness.with { h in
+        // A cloud whose listing shows descriptions, so the description evidence is checked too.
+        try await ServiceHarness.with(configure: { $0.listsBackupDescriptions = true }) { h in
             let entry = try h.ordersEntry("retention: { keep_last: 1 }")
             let slotA = Self.at("2027-01-11T02:00:00Z")
             let slotB = Self.at("2027-01-12T02:00:00Z")

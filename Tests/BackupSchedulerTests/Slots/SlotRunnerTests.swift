@@ -90,8 +90,10 @@ import Testing
         }
     }
 
-    @Test func aBackupAnotherRunMadeForTheSlotIsAdoptedWithoutACreateAndTheRowSaysWhy() async throws {
-        try await ServiceHarness.with { h in
+    /// OTC's listing shows no description (docs/api-notes.md); a cloud whose listing does is checked too.
+    @Test(arguments: [false, true])
+    func aBackupAnotherRunMadeForTheSlotIsAdoptedWithoutACreateAndTheRowSaysWhy(listsDescriptions: Bool) async throws {
+        try await ServiceHarness.with(configure: { $0.listsBackupDescriptions = listsDescriptions }) { h in
             let entry = try h.ordersEntry()
             // Another host on the same schedule (or a run whose answer was lost): the slot's name and description.
             _ = try await h.client.createBackup(
@@ -101,7 +103,8 @@ import Testing
             #expect(result.state == .completed)
             #expect(result.note == "adopted")
             #expect(result.ownership == .adopted)
-            #expect(result.ownershipReason?.contains("carries the slot's description") == true, "\(result.ownershipReason ?? "-")")
+            let evidence = listsDescriptions ? "carries the slot's description" : "the listing shows no description to compare"
+            #expect(result.ownershipReason?.contains(evidence) == true, "\(result.ownershipReason ?? "-")")
             #expect(h.createRequests() == 1, "only the other run's create")
             #expect(h.backups().count == 1)
             #expect(try h.store.slot(id: result.id ?? -1)?.ownership == .adopted)
@@ -128,7 +131,8 @@ import Testing
     func aHandMadeBackupWithTheSlotsNameIsForeignAndTheSlotTakesTheSuffixedName(
         status: SimulatedBackup.Status, begunAfterSlot: Double, slotsDescription: Bool
     ) async throws {
-        try await ServiceHarness.with { h in
+        // A cloud whose listing shows descriptions (OTC's does not: the time rule alone is tested below).
+        try await ServiceHarness.with(configure: { $0.listsBackupDescriptions = true }) { h in
             let entry = try h.ordersEntry()
             let slot = try h.claim(entry)
             let handMade = SimulatedBackup(
@@ -149,6 +153,28 @@ import Testing
             // the instance busy, so creates are refused until it ends).
             #expect(h.simulator.requests().filter { $0.route == .createBackup && $0.status == 200 }.count == 1, label)
             #expect(h.backups(named: Self.slotName).map(\.id) == [handMade.id], label)
+        }
+    }
+
+    /// On a cloud whose listing shows no description (OTC's, the simulator's default) the begin
+    /// time decides: a hand-made backup from before the slot (less the skew) is foreign, whatever
+    /// its status, and the slot makes its own under the suffixed name.
+    @Test(arguments: [SimulatedBackup.Status.completed, .failed])
+    func withoutListedDescriptionsABackupFromBeforeTheSlotIsForeign(status: SimulatedBackup.Status) async throws {
+        try await ServiceHarness.with { h in
+            let entry = try h.ordersEntry()
+            let slot = try h.claim(entry)
+            let handMade = SimulatedBackup(
+                id: ServiceHarness.newBackupID(), instanceID: Self.orders, name: Self.slotName,
+                description: entry.description(for: slot.slotAt).value, status: status,
+                beginTime: slot.slotAt.addingTimeInterval(-121), endTime: slot.slotAt.addingTimeInterval(-61))
+            h.simulator.addBackup(handMade)
+            let result = await h.runner().run(slot, entry: entry)
+            #expect(result.state == .completed, "\(result)")
+            #expect(result.name == Self.slotName + "-d8e6ca")
+            #expect(result.ownership == .created)
+            #expect(h.simulator.backup(id: handMade.id)?.status == status)
+            #expect(h.logs.all.contains { $0.contains("before the slot's first possible run") })
         }
     }
 
