@@ -84,6 +84,17 @@ waited = succeeds("rds", "backup", "create", "peer_wait_" + stamp, INVENTORY, "-
 waited_id = row_id(waited)
 check(bool(waited_id), f"backup create --wait returns: {waited}")
 
+# The download links of a completed backup (GET /v3/{project_id}/backup-files, what offsite copies
+# read): the CLI's `backup download links` lists each file's size and link. A link is signed: it is
+# checked, never printed.
+links = succeeds("rds", "backup", "download", "links", waited_id, "-f", "json") if waited_id else None
+links = links or []
+check(len(links) >= 1 and all(isinstance(row.get("Size (KB)"), int) and row.get("Size (KB)") > 0 for row in links),
+      f"backup download links lists {len(links)} file(s), each with a size in kB")
+check(all(str(row.get("URL", "")).startswith("http://127.0.0.1:") and "?" in str(row.get("URL", "")) for row in links),
+      "each link points at the simulator's object storage and carries its signature in the query")
+check(all(row.get("Expires at") for row in links), "each link says when it expires")
+
 deleted = succeeds("rds", "backup", "delete", waited_id) if waited_id else None
 check(deleted is not None, "backup delete of the completed backup succeeds")
 after = succeeds("rds", "backup", "list", INVENTORY, "-f", "json") or []
