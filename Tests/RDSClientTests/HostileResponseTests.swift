@@ -199,7 +199,8 @@ import Testing
             let elapsed = ContinuousClock.now - started
             try await transport.shutdown()
 
-            #expect(elapsed < .seconds(10), "bounded: took \(elapsed)")
+            // A bound on hanging (the timeouts are 1-2 s), not a timing: a loaded run took 10.4 s.
+            #expect(elapsed < .seconds(30), "bounded: took \(elapsed)")
             #expect(server.requests.contains { $0.path.hasSuffix(testCase.route == .token ? "/auth/tokens" : "") })
             switch testCase.expected {
             case .success:
@@ -248,7 +249,7 @@ import Testing
             let error = try #require(caught as? RDSError, "\(String(describing: caught))")
             #expect(error.errorClass == .transient)
             #expect(server.requests.count <= 3, "stopped at the repeated page, after \(server.requests.count) requests")
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < .seconds(30), "a bound on looping, not a timing: took \(elapsed)")
         }
     }
 

@@ -123,7 +123,8 @@ struct ScheduleFileTests {
         var schedule: Schedule?
         let elapsed = try clock.measure { schedule = try Self.parse(yaml) }
         #expect(schedule?.entries.count == 1000)
-        // Well under a second in release; debug builds are several times slower.
-        #expect(elapsed < .seconds(3), "loading 1,000 entries took \(elapsed)")
+        // A bound on something pathological (quadratic work), not a timing: the speed is measured by
+        // `make bench` (Schedule.parse, BENCHMARKS.md), well under a second in release.
+        #expect(elapsed < .seconds(30), "loading 1,000 entries took \(elapsed)")
     }
 }
