@@ -69,8 +69,20 @@ public actor BackupService: Service {
     private var queue = SlotQueue()
     private var waiting: [String: [Job]] = [:]
     private var running: [String: Task<Void, Never>] = [:]
-    private var stopping = false
-    private var started = false
+    /// Where the service is in its life, one state as swift-service-lifecycle's `ServiceGroup`
+    /// keeps it: starting (reconcile and catch-up) → running (the loop runs) → stopping (no new
+    /// slots; in-flight ones finish or are recorded for the next start). A stop asked for during
+    /// start-up goes straight to stopping; `started` says whether start-up had finished.
+    private enum Phase {
+        case starting
+        case running
+        case stopping(started: Bool)
+    }
+    private var phase = Phase.starting
+    private var stopping: Bool {
+        if case .stopping = phase { return true }
+        return false
+    }
     private let shutdown = ShutdownSignal()
     private var wakeRequested = false
     private var sleeper: Task<Void, Never>?
@@ -113,7 +125,11 @@ public actor BackupService: Service {
 
     public func run() async throws {
         try startUp()
-        started = true
+        switch phase {
+        case .starting: phase = .running
+        case .stopping: phase = .stopping(started: true)
+        case .running: break
+        }
         notifications.started()
         logger.info(
             "rds-backupd started with \(Self.entries(schedule.entries.count)) from \(schedule.fileName)",
@@ -139,7 +155,7 @@ public actor BackupService: Service {
     /// Begins the shutdown: no new slots; sleeping slots stop waiting; HTTP calls in flight finish.
     public func requestStop() {
         guard !stopping else { return }
-        stopping = true
+        phase = .stopping(started: isStarted)
         notifications.stopping()
         shutdown.fire()
         logger.info("stopping: no new slots; in-flight slots finish or are recorded for the next start", metadata: BackupEvent.serviceStopping.metadata)
@@ -209,7 +225,13 @@ public actor BackupService: Service {
     /// Waits until no copy runs or waits (tests).
     public nonisolated func copiesIdle() async { await copies.idle() }
     /// Whether start-up (reconcile, catch-up) is done and the loop runs.
-    public var isStarted: Bool { started }
+    public var isStarted: Bool {
+        switch phase {
+        case .starting: return false
+        case .running: return true
+        case .stopping(let started): return started
+        }
+    }
     /// The queued next runs (tests).
     public var queuedSlots: [QueuedSlot] { queue.all.sorted { SlotQueue.less($0, $1) } }
     /// The schedule in force.
