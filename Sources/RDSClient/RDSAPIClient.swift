@@ -297,7 +297,7 @@ public final class RDSAPIClient: Sendable {
         } catch {
             logger.debug("request failed", metadata: ["method": "\(method.rawValue)", "path": "\(fullPath)", "error": "\(error.message)"])
             throw RDSError(
-                operation: operation, errorClass: error.isCertificateProblem || error.isProxyProblem ? .permanent : .transient,
+                operation: operation, errorClass: error.errorClass,
                 message: error.message, mayHaveTakenEffect: error.mayHaveReachedServer && method != .GET)
         }
         let requestID = response.requestID

@@ -184,7 +184,7 @@ actor KeyProvider {
             response = try await transport.send(HTTPRequestSpec(method: .GET, url: target, headers: headers))
         } catch {
             throw RDSError(
-                operation: operation, errorClass: error.isCertificateProblem || error.isProxyProblem ? .permanent : .transient,
+                operation: operation, errorClass: error.errorClass,
                 message: "\(error.message) (\(url))")
         }
         guard (200..<300).contains(response.status) else {

@@ -102,7 +102,7 @@ public actor TokenProvider {
             response = try await transport.send(spec)
         } catch {
             throw RDSError(
-                operation: operation, errorClass: error.isCertificateProblem || error.isProxyProblem ? .permanent : .transient,
+                operation: operation, errorClass: error.errorClass,
                 message: "\(error.message) (\(authURL))")
         }
         guard (200..<300).contains(response.status) else {

@@ -48,6 +48,10 @@ public struct TransportFailure: Error, Sendable, CustomStringConvertible {
     /// The proxy refused us (407) or answered nonsense: a configuration problem, not worth retrying.
     public var isProxyProblem: Bool = false
     public var description: String { message }
+
+    /// How a call that failed this way is treated: a certificate or proxy problem needs someone to
+    /// change the configuration (permanent); anything else may pass on the next try (transient).
+    public var errorClass: ErrorClass { isCertificateProblem || isProxyProblem ? .permanent : .transient }
 }
 
 /// The HTTP layer: AsyncHTTPClient with TLS verification always on, timeouts, proxies from the
