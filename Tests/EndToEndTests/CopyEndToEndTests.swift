@@ -31,10 +31,8 @@ import Glibc
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // The slot of the minute before now, so it is due at once and nothing else for a day.
-        let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60)
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let parts = utc.dateComponents([.hour, .minute], from: slot)
+        let due = DueDailySlot()
+        let slot = due.slot
         let schedulePath = directory + "/schedule.yaml"
         try """
         cloud:
@@ -50,7 +48,7 @@ import Glibc
         backups:
           - alias: orders
             instance_id: \(Self.orders)
-            cron: "\(parts.minute ?? 0) \(parts.hour ?? 0) * * *"
+            cron: "\(due.cron)"
             copy: { destination: \(destination), keep_last: 3 }
         """.write(toFile: schedulePath, atomically: true, encoding: .utf8)
         let store = try StateStore(directory: directory)

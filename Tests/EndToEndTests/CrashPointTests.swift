@@ -69,10 +69,8 @@ import Glibc
         do {
             let directory = TestScratch.path("rds-backupd-crash")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60)
-            var utc = Calendar(identifier: .gregorian)
-            utc.timeZone = TimeZone(identifier: "UTC")!
-            let parts = utc.dateComponents([.hour, .minute], from: slot)
+            let due = DueDailySlot()
+            let slot = due.slot
             let schedulePath = directory + "/schedule.yaml"
             try """
             cloud:
@@ -90,7 +88,7 @@ import Glibc
             backups:
               - alias: orders
                 instance_id: \(orders)
-                cron: "\(parts.minute ?? 0) \(parts.hour ?? 0) * * *"
+                cron: "\(due.cron)"
                 retention: { keep_last: 1 }
             """.write(toFile: schedulePath, atomically: true, encoding: .utf8)
             let entry = try #require(try Schedule.load(path: schedulePath, now: Date()).entry(alias: "orders"))
