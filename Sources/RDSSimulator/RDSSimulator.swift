@@ -41,21 +41,13 @@ public final class RDSSimulator: Service, Sendable {
         guard server.withLock({ $0.group == nil }) else { throw SimulatorError.alreadyStarted }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let core = self.core
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPServerHandler(core: core))
-                }
-            }
         let channel: Channel
         do {
-            channel = try await bootstrap.bind(host: host, port: port).get()
+            channel = try await HTTPServerBinding.bind(
+                host: host, port: port, group: group, backlog: 256, handler: { HTTPServerHandler(core: core) })
         } catch {
             try? await group.shutdownGracefully()
-            throw SimulatorError.bindFailed(host: host, port: port, reason: "\(error)")
+            throw error
         }
         let boundPort = channel.localAddress?.port ?? port
         do {
@@ -65,8 +57,7 @@ public final class RDSSimulator: Service, Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        // Catalog URLs must be reachable: a wildcard bind is advertised as loopback.
-        let advertised = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        let advertised = HTTPServerBinding.advertised(host)
         server.withLock {
             $0.group = group
             $0.channel = channel

@@ -75,23 +75,15 @@ public final class SimulatedObjectStorage: Sendable {
         guard server.withLock({ $0.channel == nil }) else { throw SimulatorError.alreadyStarted }
         let ownGroup = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let storage = self
-        let bootstrap = ServerBootstrap(group: group ?? ownGroup!)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ObjectStorageHandler(storage: storage))
-                }
-            }
         let channel: Channel
         do {
-            channel = try await bootstrap.bind(host: host, port: port).get()
+            channel = try await HTTPServerBinding.bind(
+                host: host, port: port, group: group ?? ownGroup!, backlog: 64, handler: { ObjectStorageHandler(storage: storage) })
         } catch {
             try? await ownGroup?.shutdownGracefully()
-            throw SimulatorError.bindFailed(host: host, port: port, reason: "\(error)")
+            throw error
         }
-        let advertised = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        let advertised = HTTPServerBinding.advertised(host)
         server.withLock {
             $0.channel = channel
             $0.ownGroup = ownGroup
